@@ -61,10 +61,11 @@ static void decodes_known_vectors_round_trip(void **state)
 static void encode_refuses_a_small_buffer(void **state)
 {
 	(void)state;
-	char out[10];
+	char out[11];
 	assert_int_equal(crockford_encode((const uint8_t *)"foobar", 6, out, 10), 0);
 	assert_string_equal(out, "");
 	assert_int_equal(crockford_encode((const uint8_t *)"foobar", 6, out, 11), 10);
+	assert_string_equal(out, "CSQPYRK1E8");
 }
 
 static void decoder_accepts_case_aliases_and_hyphens(void **state)
