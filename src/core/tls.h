@@ -48,6 +48,10 @@ int tls_peer_endpoint_id(SSL *ssl, char out[ENDPOINT_ID_LEN], char *err);
 /* The same for a certificate. */
 int tls_cert_endpoint_id(X509 *cert, char out[ENDPOINT_ID_LEN], char *err);
 
+/* The oldest error in OpenSSL's queue of this thread as one line (or
+ * "no OpenSSL error"), then clears the queue. Returns buf. */
+const char *tls_openssl_error(char *buf, size_t len);
+
 /* Writes cert as PEM to path (atomically, mode 0644), e.g. for
  * `openssl x509 -text -in path`. */
 int tls_cert_write_pem(X509 *cert, const char *path, char *err);
