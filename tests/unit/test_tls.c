@@ -227,7 +227,7 @@ static void certificate_profile(void **state)
 	assert_string_equal(id, server_id.id);
 
 	/* openssl x509 -text shows it to a person. */
-	char path[512], cmd[1200];
+	char path[512], cmd[2400];
 	snprintf(path, sizeof(path), "%s/server.pem", tmpdir);
 	assert_int_equal(tls_cert_write_pem(x, path, err), 0);
 	snprintf(cmd, sizeof(cmd),
@@ -463,7 +463,7 @@ static int s_client_against_server(const char *args, int *accepted, const char *
 	assert_non_null(s);
 	int port;
 	int lfd = listen_loopback(&port);
-	char cmd[1500];
+	char cmd[3000];
 	snprintf(cmd, sizeof(cmd), "exec openssl s_client -connect 127.0.0.1:%d %s >'%s' 2>&1",
 	         port, args, outpath);
 	/* s_client's stdin stays open until our side is finished, so that it
