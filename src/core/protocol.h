@@ -31,7 +31,7 @@
 #define PP_TOKEN_MAX_BYTES 128      /* pair_request token, printable ASCII */
 #define PP_NAME_MAX_BYTES 128       /* endpoint ids, limit names, versions */
 #define PP_JSON_MAX_DEPTH 32        /* nesting of arrays/objects, envelope = 1 */
-#define PP_WIRE_INT_MAX 2147483647  /* duration_sec, streams: 1..2^31-1 */
+#define PP_WIRE_INT_MAX 2147483647  /* duration_sec 0.., streams 1.. up to 2^31-1 */
 #define PP_UUID_TEXT_BYTES 36       /* 8-4-4-4-12 hex digits */
 #define PP_RFC3339_BUF_BYTES 32     /* "2026-02-12T15:00:00.000Z" + NUL, with room */
 
@@ -143,7 +143,7 @@ struct pp_server_hello {
 /* session_request.params; every field may be null or absent ("has_" false). */
 struct pp_session_params {
 	bool has_duration;
-	int64_t duration_sec; /* 1..PP_WIRE_INT_MAX when present */
+	int64_t duration_sec; /* 0..PP_WIRE_INT_MAX; 0 = as long as allowed (like null) */
 	enum pp_transport protocol;
 	bool has_streams;
 	int64_t streams; /* 1..PP_WIRE_INT_MAX when present */

@@ -146,7 +146,8 @@ static int validate_session_request(const json_t *payload, struct pp_msg *out, c
 	TRY(pf_object(payload, P, "params", PF_NULLABLE, &params, err));
 	if (params == NULL)
 		return 0; /* all null */
-	TRY(params_rc(pf_int(params, PARAMS, "duration_sec", PF_NULLABLE, 1, PP_WIRE_INT_MAX,
+	/* 0 means "as long as allowed", like null (governance clamps). */
+	TRY(params_rc(pf_int(params, PARAMS, "duration_sec", PF_NULLABLE, 0, PP_WIRE_INT_MAX,
 	                     &p->has_duration, &p->duration_sec, err),
 	              out));
 	const char *proto;

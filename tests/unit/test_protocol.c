@@ -419,7 +419,6 @@ static void session_request_field_errors(void **state)
 		IM, "payload.test_type"));
 	/* Right types, values out of range: bad params (session_deny invalid_params). */
 	assert_true(refused_params(SREQ("{\"duration_sec\":-1}"), IM, "payload.params.duration_sec"));
-	assert_true(refused_params(SREQ("{\"duration_sec\":0}"), IM, "payload.params.duration_sec"));
 	assert_true(refused_params(SREQ("{\"duration_sec\":2147483648}"), IM,
 	                           "payload.params.duration_sec"));
 	assert_true(refused_params(SREQ("{\"streams\":0}"), IM, "payload.params.streams"));
@@ -439,6 +438,12 @@ static void session_request_field_errors(void **state)
 	const char *ok = SREQ("{\"duration_sec\":2147483647,\"streams\":1,\"protocol\":null}");
 	assert_int_equal(protocol_decode(ok, strlen(ok), PP_FROM_CLIENT, &m, &code, err), 0);
 	assert_int_equal(m.u.session_request.params.duration_sec, 2147483647);
+	protocol_msg_free(&m);
+	/* 0 = as long as the server allows (governance clamps it). */
+	ok = SREQ("{\"duration_sec\":0}");
+	assert_int_equal(protocol_decode(ok, strlen(ok), PP_FROM_CLIENT, &m, &code, err), 0);
+	assert_true(m.u.session_request.params.has_duration);
+	assert_int_equal(m.u.session_request.params.duration_sec, 0);
 	protocol_msg_free(&m);
 }
 
