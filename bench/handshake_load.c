@@ -20,6 +20,8 @@
  */
 #include "loadgen_tls.h"
 
+#include "core/identity.h"
+#include "core/tls.h"
 #include "lib/clock.h"
 #include "lib/errbuf.h"
 #include "lib/frame.h"
@@ -31,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +101,7 @@ struct run {
 	uint32_t *latency_us; /* connect → handshake done, per success */
 	size_t latency_cap;
 	char first_handshake[256];
+	char client_id[ENDPOINT_ID_LEN];
 };
 
 static void usage(FILE *out)
@@ -108,14 +112,15 @@ static void usage(FILE *out)
 	        "  --duration SEC        run this long (default 10)\n"
 	        "  --count N             or: this many connections, then stop\n"
 	        "  -c, --concurrency N   connections in flight (default 32)\n"
-	        "  --key FILE            32-byte Ed25519 secret (created if missing);\n"
-	        "                        default: a throw-away key\n"
+	        "  --key FILE            the client's identity: a 32-byte Ed25519 secret\n"
+	        "                        (created if missing); default: a throw-away key\n"
 	        "  --alpn PROTO          ALPN to offer (default pp-link/1)\n"
 	        "  --timeout-ms MS       per-connection limit (default 5000)\n"
 	        "  --expect-data         success needs application data from the server\n"
 	        "                        (e.g. nginx stream `return`): proves acceptance\n"
 	        "  --hello               send one framed hello, wait for server_hello\n"
-	        "  --print-pubkey        print the key's raw public key (hex) and exit\n");
+	        "  --print-id            print the client's endpoint ID and exit\n"
+	        "                        (for the server's authorized_peers)\n");
 }
 
 static int split_host_port(const char *arg, struct options *opt, char *err)
@@ -149,7 +154,7 @@ static int parse_options(int argc, char **argv, struct options *opt, char *err)
 		{"timeout-ms", required_argument, NULL, 't'},
 		{"hello", no_argument, NULL, 'H'},
 		{"expect-data", no_argument, NULL, 'E'},
-		{"print-pubkey", no_argument, NULL, 'P'},
+		{"print-id", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -372,8 +377,9 @@ static int handshake_done(struct run *r, struct slot *s)
 	unsigned alpn_len;
 	SSL_get0_alpn_selected(s->ssl, &alpn, &alpn_len);
 	if (alpn_len != strlen(r->opt.alpn) || memcmp(alpn, r->opt.alpn, alpn_len) != 0) {
-		char why[300];
-		snprintf(why, sizeof why, "server selected ALPN '%.*s'", (int)alpn_len, alpn);
+		char why[128];
+		snprintf(why, sizeof why, "server selected ALPN '%.*s'",
+		         (int)(alpn_len < 64 ? alpn_len : 64), alpn);
 		slot_fail(r, s, FAIL_ALPN, why);
 		return -1;
 	}
@@ -570,8 +576,10 @@ static void report(struct run *r, double elapsed_sec, double client_cpu_sec)
 	qsort(r->latency_us, n, sizeof *r->latency_us, cmp_u32);
 	double p50 = percentile_ms(r->latency_us, n, 0.50), p99 = percentile_ms(r->latency_us, n, 0.99);
 
-	printf("target: %s:%s, concurrency %d%s\n", r->opt.host, r->opt.port, r->opt.concurrency,
-	       r->opt.hello ? ", one hello/server_hello per connection" : "");
+	printf("target: %s:%s, concurrency %d%s%s\n", r->opt.host, r->opt.port, r->opt.concurrency,
+	       r->opt.hello ? ", one hello/server_hello per connection" : "",
+	       r->opt.expect_data ? ", server data required" : "");
+	printf("client: %s\n", r->client_id);
 	if (r->first_handshake[0])
 		printf("negotiated: %s\n", r->first_handshake);
 	printf("handshakes: %ld in %.2f s = %.1f /s\n", r->ok, elapsed_sec, rate);
@@ -584,30 +592,42 @@ static void report(struct run *r, double elapsed_sec, double client_cpu_sec)
 	if (r->fails_in_a_row >= GIVE_UP_AFTER_FAILURES_IN_A_ROW)
 		printf("gave up after %d failures in a row\n", GIVE_UP_AFTER_FAILURES_IN_A_ROW);
 	printf("client CPU: %.0f%% of one core%s\n", cpu_pct,
-	       cpu_pct > 90 ? " (near saturation: this rate may measure the client)" : "");
+	       cpu_pct > 90 && elapsed_sec >= 1 ? " (near saturation: this rate may measure the client)" : "");
 	printf("result: rate_per_sec=%.1f ok=%ld failed=%ld elapsed_sec=%.2f client_cpu_pct=%.0f "
 	       "p50_ms=%.2f p99_ms=%.2f\n",
 	       rate, r->ok, failed, elapsed_sec, cpu_pct, p50, p99);
 }
 
+/* The client's identity: the project's key file format (--key), or a
+ * throw-away key. */
+static int load_identity(const char *path, struct identity *id, char *err)
+{
+	if (path)
+		return identity_load_or_create(path, id, NULL, err);
+	uint8_t secret[IDENTITY_SECRET_BYTES];
+	int rc = RAND_priv_bytes(secret, sizeof secret) == 1
+	             ? identity_from_secret(secret, id, err)
+	             : errbuf_set(err, "no randomness for a key");
+	OPENSSL_cleanse(secret, sizeof secret);
+	return rc;
+}
+
 static int setup(struct run *r, char *err)
 {
-	uint8_t pub[LOADGEN_KEY_BYTES];
-	EVP_PKEY *key = loadgen_key_load_or_create(r->opt.key_path, pub, err);
-	if (!key)
+	struct identity id = {0};
+	if (load_identity(r->opt.key_path, &id, err) != 0)
 		return -1;
 	if (r->opt.print_id) {
-		for (size_t i = 0; i < sizeof pub; i++)
-			printf("%02x", pub[i]);
-		printf("\n");
-		EVP_PKEY_free(key);
+		printf("%s\n", id.id);
+		identity_free(&id);
 		exit(0);
 	}
-	X509 *cert = loadgen_self_signed_cert(key, NULL, err);
+	snprintf(r->client_id, sizeof r->client_id, "%s", id.id);
+	X509 *cert = tls_self_signed_cert(&id, err);
 	if (cert)
-		r->ctx = loadgen_client_ctx_new(key, cert, r->opt.alpn, err);
+		r->ctx = loadgen_client_ctx_new(id.key, cert, r->opt.alpn, err);
 	X509_free(cert);
-	EVP_PKEY_free(key);
+	identity_free(&id);
 	if (!r->ctx || resolve(r, err) != 0)
 		return -1;
 	build_hello(r);
