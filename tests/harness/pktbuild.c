@@ -42,7 +42,7 @@ static size_t build_l4(uint8_t *l4, const struct pb_spec *s)
 		put32(l4 + 8, s->ack);
 		l4[12] = (uint8_t)((h / 4) << 4);
 		l4[13] = s->flags;
-		put16(l4 + 14, s->window ? s->window : 64240);
+		put16(l4 + 14, s->window_zero ? 0 : s->window ? s->window : 64240);
 	} else if (s->proto == 17) {
 		h = 8;
 		put16(l4, s->sport);

@@ -27,7 +27,8 @@ struct pb_spec {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
-	uint16_t window;
+	uint16_t window;         /* 0: 64240 (see window_zero) */
+	bool window_zero;
 	uint16_t mss;            /* 0: no option */
 	int8_t wscale;           /* <0: none... 0 also means none, use 1..14 */
 	bool sack_permitted;

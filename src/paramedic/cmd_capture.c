@@ -1,0 +1,31 @@
+/* cmd_capture: see cmd_capture.h. One table row per subcommand. */
+#include "paramedic/cmd_capture.h"
+
+#include "paramedic/capture/analyze.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} subcommands[] = {
+	{"analyze", capture_analyze_main, "analyse one pcap/pcapng file"},
+	/* "compare" joins here with capture_compare_main (capture/compare.h)
+	 * once it is defined, so the program links at every step. */
+};
+
+int cmd_capture(int argc, char **argv)
+{
+	size_t n = sizeof(subcommands) / sizeof(subcommands[0]);
+	if (argc >= 2) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(argv[1], subcommands[i].name) == 0)
+				return subcommands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "usage: paramedic capture SUBCOMMAND ...\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
+	return 2;
+}
