@@ -218,6 +218,9 @@ struct pp_msg {
 	 * typed but out of the wire range: answer session_deny invalid_params
 	 * (protocol_reject does it). */
 	bool bad_params;
+	const char *bad_param;  /* its name: "duration_sec", "streams", "protocol", "test_type" */
+	bool has_bad_value;     /* the refused number, for session_deny.current */
+	int64_t bad_value;
 	union {
 		struct pp_hello hello;
 		struct pp_server_hello server_hello;
@@ -256,8 +259,9 @@ int protocol_decode(const char *json, size_t len, enum pp_dir from,
 void protocol_msg_free(struct pp_msg *m);
 
 /* The server's answer to a message protocol_decode refused: session_deny
- * invalid_params for bad_params, else error {code, err} carrying the
- * request_id when one was read (else null). NULL on allocation failure. */
+ * invalid_params for bad_params (limit = the param's name, current = the
+ * refused number), else error {code, err} carrying the request_id when one
+ * was read (else null). NULL on allocation failure. */
 json_t *protocol_reject(const struct pp_msg *failed, enum pp_err_code code,
                         const char *err);
 

@@ -146,6 +146,9 @@ json_t *protocol_reject(const struct pp_msg *failed, enum pp_err_code code, cons
 		struct pp_session_deny d = {
 			.reason = PP_DENY_INVALID_PARAMS,
 			.message = message,
+			.limit = failed->bad_param,
+			.has_current = failed->has_bad_value,
+			.current = failed->bad_value,
 		};
 		return protocol_session_deny(failed->request_id, &d);
 	}

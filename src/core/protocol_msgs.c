@@ -124,10 +124,17 @@ static int validate_server_hello(const json_t *payload, struct pp_msg *out, char
 
 /* Values of the right JSON type but outside the wire range are "bad
  * params": the server answers session_deny invalid_params, not an error. */
-static int params_rc(int rc, struct pp_msg *out)
+static int params_rc(int rc, struct pp_msg *out, const json_t *params, const char *key)
 {
-	if (rc == PF_BAD_RANGE)
+	if (rc == PF_BAD_RANGE) {
 		out->bad_params = true;
+		out->bad_param = key;
+		const json_t *v = json_object_get(params, key);
+		if (json_is_integer(v)) {
+			out->has_bad_value = true;
+			out->bad_value = json_integer_value(v);
+		}
+	}
 	return rc;
 }
 
@@ -140,6 +147,7 @@ static int validate_session_request(const json_t *payload, struct pp_msg *out, c
 	if (protocol_test_type_parse(tt, &m->test_type) != 0) {
 		errbuf_set(err, P ".test_type: \"%s\" is not a test type (udp_echo, throughput)", tt);
 		out->bad_params = true;
+		out->bad_param = "test_type";
 		return PF_BAD_RANGE;
 	}
 	const json_t *params;
@@ -149,7 +157,7 @@ static int validate_session_request(const json_t *payload, struct pp_msg *out, c
 	/* 0 means "as long as allowed", like null (governance clamps). */
 	TRY(params_rc(pf_int(params, PARAMS, "duration_sec", PF_NULLABLE, 0, PP_WIRE_INT_MAX,
 	                     &p->has_duration, &p->duration_sec, err),
-	              out));
+	              out, params, "duration_sec"));
 	const char *proto;
 	TRY(pf_string(params, PARAMS, "protocol", PF_NULLABLE, PP_NAME_MAX_BYTES, true, &proto,
 	              err));
@@ -157,11 +165,12 @@ static int validate_session_request(const json_t *payload, struct pp_msg *out, c
 	                      p->protocol == PP_TRANSPORT_UNSET)) {
 		errbuf_set(err, PARAMS ".protocol: \"%s\" is not \"tcp\" or \"udp\"", proto);
 		out->bad_params = true;
+		out->bad_param = "protocol";
 		return PF_BAD_RANGE;
 	}
 	TRY(params_rc(pf_int(params, PARAMS, "streams", PF_NULLABLE, 1, PP_WIRE_INT_MAX,
 	                     &p->has_streams, &p->streams, err),
-	              out));
+	              out, params, "streams"));
 	return pf_bool(params, PARAMS, "reverse", PF_NULLABLE, &p->has_reverse, &p->reverse, err);
 }
 

@@ -502,6 +502,9 @@ static void reject_builds_the_right_reply(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "type")), "session_deny");
 	assert_string_equal(json_string_value(json_object_get(p, "reason")), "invalid_params");
 	assert_non_null(strstr(json_string_value(json_object_get(p, "message")), "streams"));
+	assert_string_equal(json_string_value(json_object_get(p, "limit")), "streams");
+	assert_int_equal(json_integer_value(json_object_get(p, "current")), 0);
+	assert_true(json_is_null(json_object_get(p, "retry_after_sec")));
 	json_decref(reply);
 
 	text = "{\"request_id\":\"q\",\"payload\":{\"type\":\"teleport\"}}";
