@@ -103,9 +103,13 @@ bench_cpu_ticks() {
 	echo "$total"
 }
 
-# VmRSS / VmHWM of pid in kB.
+# VmRSS / VmHWM / RssAnon (the process's own heap and stacks, without the
+# shared library pages RssFile counts) of pid in kB.
 bench_rss_kb() {
 	awk '/^VmRSS:/ {print $2}' /proc/"$1"/status
+}
+bench_rss_anon_kb() {
+	awk '/^RssAnon:/ {print $2}' /proc/"$1"/status
 }
 bench_hwm_kb() {
 	awk '/^VmHWM:/ {print $2}' /proc/"$1"/status

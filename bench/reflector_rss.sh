@@ -63,8 +63,9 @@ idle_kb=$(bench_rss_kb "$pid")
 idle_fds=$(fds)
 echo "== reflector serve: RSS (VmRSS from /proc/$pid/status)"
 echo "   config: $cfg (authorized: the load generator's ID)"
-printf '  %-34s %10s   (target < %s; seed 002 promises < %s)   fds %s\n' \
-	"idle after start:" "$(mb "$idle_kb")" "$(mb $TARGET_IDLE_KB)" "$(mb $SEED_IDLE_KB)" "$idle_fds"
+printf '  %-34s %10s   (target < %s; seed 002 promises < %s)   fds %s, anon %s\n' \
+	"idle after start:" "$(mb "$idle_kb")" "$(mb $TARGET_IDLE_KB)" "$(mb $SEED_IDLE_KB)" \
+	"$idle_fds" "$(mb "$(bench_rss_anon_kb "$pid")")"
 
 prev_kb=$idle_kb
 before_last_kb=$idle_kb
@@ -80,9 +81,9 @@ for round in $(seq "$rounds"); do
 	wait_quiet
 	kill -0 "$pid" 2>/dev/null || { echo "reflector died: $(tail -3 "$T/reflector.log")"; exit 1; }
 	now_kb=$(bench_rss_kb "$pid")
-	printf '  %-34s %10s   (%s since the previous line; %s ok, %s failed)   fds %s\n' \
+	printf '  %-34s %10s   (%s since the previous line; %s ok, %s failed)   fds %s, anon %s\n' \
 		"after $total connections closed:" "$(mb "$now_kb")" "$(delta $((now_kb - prev_kb)))" \
-		"$ok" "$failed" "$(fds)"
+		"$ok" "$failed" "$(fds)" "$(mb "$(bench_rss_anon_kb "$pid")")"
 	before_last_kb=$prev_kb
 	prev_kb=$now_kb
 done
@@ -93,5 +94,7 @@ echo
 verdict() { if [ "$1" -eq 1 ]; then echo met; else echo "NOT met"; fi; }
 echo "targets:"
 echo "  idle RSS < $(mb $TARGET_IDLE_KB): $(verdict $((idle_kb < TARGET_IDLE_KB)))  (measured $(mb "$idle_kb"))"
+echo "  (VmRSS also counts the pages of the shared libraries the process touched,"
+echo "   libcrypto first; 'anon' is its own memory: heap, stacks. See bench/README.md.)"
 growth_kb=$((prev_kb - before_last_kb))
 echo "  no growth after the connections close: $(verdict $((growth_kb <= NOISE_KB)))  (last round $(delta "$growth_kb"); up to $NOISE_KB kB counts as page noise)"

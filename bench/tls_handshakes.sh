@@ -64,6 +64,10 @@ measure() {
 	"${pin_load[@]}" "$HANDSHAKE_LOAD" --connect "127.0.0.1:$port" --duration "$duration" \
 		--concurrency "$concurrency" --key "$client_key" "$@" >"$out" 2>&1 || true
 	t1=$(bench_cpu_ticks "$pid")
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "  $name: the server exited during the run; its CPU time is lost"
+		note[$name]="server exited during the run"
+	fi
 	grep -E '^(negotiated|failures|client CPU|gave up)' "$out" | sed "s/^/  $name: /"
 	grep -q '^result:' "$out" || { sed "s/^/  $name: /" "$out"; note[$name]="load generator failed"; return; }
 	rate[$name]=$(bench_result "$out" rate_per_sec)
@@ -194,6 +198,13 @@ for s in ${only//,/ }; do
 			"${server_cpu_pct[$s]}" "${per_cpu_sec[$s]}" "${client_cpu[$s]}"
 	else
 		printf '%-10s  not measured: %s\n' "$s" "${note[$s]:-?}"
+	fi
+done
+for s in ${only//,/ }; do
+	c=${client_cpu[$s]:-0%}
+	if [ "${c%\%}" -ge 90 ]; then
+		echo "note: $s: the load generator used ${c} of core 1: that rate is a lower bound" \
+			"(client-bound); compare the per-server-CPU-s column"
 	fi
 done
 [ -n "$bound" ] && printf '%-10s %13s   (openssl speed on core 0: 2 X25519 + 1 Ed25519 sign + 1 verify)\n' "crypto" "$bound"
