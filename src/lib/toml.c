@@ -58,6 +58,7 @@ void toml_free(struct toml_value *v)
 			toml_free(v->u.tab.items[i].val);
 		}
 		free(v->u.tab.items);
+		free(v->u.tab.index);
 	} else if (v->kind == TOML_ARRAY) {
 		for (size_t i = 0; i < v->u.arr.n; i++)
 			toml_free(v->u.arr.items[i]);
@@ -68,14 +69,71 @@ void toml_free(struct toml_value *v)
 	free(v);
 }
 
+/* Tables with more keys than this get a hash index, so that a document of
+ * many keys (up to TOML_MAX_INPUT_BYTES) is not parsed in quadratic time. */
+#define TABLE_INDEX_MIN_KEYS 16
+
+static uint32_t key_hash(const char *key, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	return h;
+}
+
 static struct toml_value *table_find(const struct toml_value *t, const char *key, size_t len)
 {
+	if (t->u.tab.index != NULL) {
+		size_t mask = t->u.tab.index_cap - 1;
+		for (size_t slot = key_hash(key, len) & mask;; slot = (slot + 1) & mask) {
+			uint32_t i = t->u.tab.index[slot];
+			if (i == 0)
+				return NULL;
+			const struct toml_entry *e = &t->u.tab.items[i - 1];
+			if (e->key_len == len && memcmp(e->key, key, len) == 0)
+				return e->val;
+		}
+	}
 	for (size_t i = 0; i < t->u.tab.n; i++) {
 		const struct toml_entry *e = &t->u.tab.items[i];
 		if (e->key_len == len && memcmp(e->key, key, len) == 0)
 			return e->val;
 	}
 	return NULL;
+}
+
+static void index_put(struct toml_value *t, size_t entry)
+{
+	const struct toml_entry *e = &t->u.tab.items[entry];
+	size_t mask = t->u.tab.index_cap - 1;
+	size_t slot = key_hash(e->key, e->key_len) & mask;
+	while (t->u.tab.index[slot] != 0)
+		slot = (slot + 1) & mask;
+	t->u.tab.index[slot] = (uint32_t)(entry + 1);
+}
+
+/* Keep the index at most half full; rebuilt when it grows. */
+static int index_update(struct toml_parser *p, struct toml_value *t)
+{
+	size_t n = t->u.tab.n;
+	if (n < TABLE_INDEX_MIN_KEYS)
+		return 0;
+	if (t->u.tab.index != NULL && n * 2 <= t->u.tab.index_cap) {
+		index_put(t, n - 1);
+		return 0;
+	}
+	size_t cap = 64;
+	while (cap < n * 4)
+		cap *= 2;
+	uint32_t *index = calloc(cap, sizeof(*index));
+	if (index == NULL)
+		return toml_perr(p, "out of memory");
+	free(t->u.tab.index);
+	t->u.tab.index = index;
+	t->u.tab.index_cap = cap;
+	for (size_t i = 0; i < n; i++)
+		index_put(t, i);
+	return 0;
 }
 
 /* Takes ownership of key and val on success and on failure alike. */
@@ -94,7 +152,7 @@ static int table_add(struct toml_parser *p, struct toml_value *t, char *key, siz
 		t->u.tab.cap = cap;
 	}
 	t->u.tab.items[t->u.tab.n++] = (struct toml_entry){key, len, val};
-	return 0;
+	return index_update(p, t);
 }
 
 static int array_add(struct toml_parser *p, struct toml_value *a, struct toml_value *val)

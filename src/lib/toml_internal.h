@@ -42,6 +42,10 @@ struct toml_value {
 		struct {
 			struct toml_entry *items;
 			size_t n, cap;
+			/* Open-addressing hash of entry index + 1 (0 = empty), built
+			 * once a table is big enough for linear search to hurt. */
+			uint32_t *index;
+			size_t index_cap; /* a power of two, or 0 */
 		} tab;
 		struct {
 			struct toml_value **items;

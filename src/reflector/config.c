@@ -535,6 +535,9 @@ char *config_reference_markdown(void)
 	FILE *f = open_memstream(&out, &len);
 	if (f == NULL)
 		return NULL;
+	fprintf(f, "Generated from the key table in `src/reflector/config_keys.c`; "
+	           "`docs/CONFIG.md` explains which file is read, errors and the data "
+	           "directory.\n\n");
 	fprintf(f, "| section | key | type | default | meaning |\n");
 	fprintf(f, "|---|---|---|---|---|\n");
 	for (size_t i = 0; i < config_keys_count; i++) {

@@ -208,6 +208,31 @@ static void nesting_and_size_are_bounded(void **state)
 	free(big);
 }
 
+static void big_tables_find_every_key_and_every_duplicate(void **state)
+{
+	(void)state;
+	size_t cap = 64 * 1024, n = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)snprintf(text + n, cap - n, "k%d = %d\n", i, i);
+	struct toml_value *root = parse_ok(text);
+	assert_int_equal(toml_count(root), 2000);
+	char key[16];
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(toml_int(toml_get(root, key)), i);
+		assert_string_equal(toml_key_at(root, (size_t)i, NULL), key); /* order kept */
+	}
+	assert_null(toml_get(root, "k2000"));
+	toml_free(root);
+	n += (size_t)snprintf(text + n, cap - n, "k1234 = 0\n");
+	char err[ERRBUF_LEN];
+	assert_null(toml_parse(text, n, err));
+	assert_string_equal(err, "2001:1: duplicate key 'k1234'");
+	free(text);
+}
+
 static void empty_and_comment_only_documents(void **state)
 {
 	(void)state;
@@ -228,6 +253,7 @@ int main(void)
 		cmocka_unit_test(typical_mistakes_name_line_and_column),
 		cmocka_unit_test(duplicates_are_rejected),
 		cmocka_unit_test(nesting_and_size_are_bounded),
+		cmocka_unit_test(big_tables_find_every_key_and_every_duplicate),
 		cmocka_unit_test(empty_and_comment_only_documents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
