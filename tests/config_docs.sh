@@ -2,7 +2,8 @@
 # The config reference in docs/CONFIG.md and README.md (between the markers
 # <!-- config-reference:begin --> and <!-- config-reference:end -->) must be
 # exactly what the key table generates (tests/tools/config_reference), so the
-# documented keys and defaults cannot drift from the code.
+# documented keys and defaults cannot drift from the code; and the docs' TOML
+# example must load cleanly.
 #   bash tests/config_docs.sh            check (the test)
 #   bash tests/config_docs.sh --update   rewrite both regions (needs a build;
 #                                        PP_BUILD_DIR defaults to build/dev)
@@ -45,5 +46,12 @@ for doc in docs/CONFIG.md README.md; do
 		status=1
 	fi
 done
+# The example in docs/CONFIG.md must load without an error or a warning.
+awk '/^```toml$/ {inside = 1; next} /^```$/ {inside = 0} inside {print}' \
+	"$src/docs/CONFIG.md" >"$tmp/example.toml"
+if [ ! -s "$tmp/example.toml" ] || ! "$gen" "$tmp/example.toml"; then
+	echo "FAIL docs/CONFIG.md: the \`\`\`toml example is missing or does not load cleanly"
+	status=1
+fi
 [ $status -eq 0 ] && echo "config reference: docs/CONFIG.md and README.md match the key table"
 exit $status

@@ -131,6 +131,13 @@ int config_parse_host_port(const char *text, char *host, size_t host_len, uint16
 	return 0;
 }
 
+static void free_peers(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 static int apply_peers(struct reflector_config *cfg, const struct config_key *k,
                        const struct toml_value *v, const char *where, char *err)
 {
@@ -142,32 +149,39 @@ static int apply_peers(struct reflector_config *cfg, const struct config_key *k,
 		snprintf(msg, sizeof(msg), "more than %d entries", CONFIG_MAX_PEERS);
 		return key_error(err, where, k, msg);
 	}
-	char(*ids)[ENDPOINT_ID_LEN] = n ? calloc(n, sizeof(*ids)) : NULL;
+	char **ids = n ? calloc(n, sizeof(*ids)) : NULL;
 	if (n && ids == NULL)
 		return key_error(err, where, k, "out of memory");
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct toml_value *item = toml_at(v, i);
-		char msg[ERRBUF_LEN], e[ERRBUF_LEN];
+		char msg[ERRBUF_LEN], e[ERRBUF_LEN], canonical[ENDPOINT_ID_LEN];
 		size_t len;
 		const char *text = toml_string(item, &len);
 		if (toml_kind(item) != TOML_STRING || strlen(text) != len) {
 			snprintf(msg, sizeof(msg), "entry %zu: expected an endpoint ID string, got %s",
 			         i + 1, toml_kind_name(toml_kind(item)));
-			free(ids);
+			free_peers(ids, kept);
 			return key_error(err, where, k, msg);
 		}
-		if (endpoint_id_parse(text, NULL, ids[kept], e) != 0) {
+		if (endpoint_id_parse(text, NULL, canonical, e) != 0) {
 			snprintf(msg, sizeof(msg), "entry %zu: %.400s", i + 1, e);
-			free(ids);
+			free_peers(ids, kept);
 			return key_error(err, where, k, msg);
 		}
 		int dup = 0; /* the same peer twice is harmless: keep one */
 		for (size_t j = 0; j < kept && !dup; j++)
-			dup = strcmp(ids[j], ids[kept]) == 0;
-		kept += !dup;
+			dup = strcmp(ids[j], canonical) == 0;
+		if (dup)
+			continue;
+		ids[kept] = strdup(canonical);
+		if (ids[kept] == NULL) {
+			free_peers(ids, kept);
+			return key_error(err, where, k, "out of memory");
+		}
+		kept++;
 	}
-	free(cfg->access.authorized_peers);
+	free_peers(cfg->access.authorized_peers, cfg->access.n_authorized_peers);
 	cfg->access.authorized_peers = ids;
 	cfg->access.n_authorized_peers = kept;
 	return 0;
@@ -275,7 +289,7 @@ void config_defaults(struct reflector_config *cfg)
 
 void config_free(struct reflector_config *cfg)
 {
-	free(cfg->access.authorized_peers);
+	free_peers(cfg->access.authorized_peers, cfg->access.n_authorized_peers);
 	cfg->access.authorized_peers = NULL;
 	cfg->access.n_authorized_peers = 0;
 }

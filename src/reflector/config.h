@@ -47,8 +47,9 @@ struct reflector_config {
 	} network;
 	struct {
 		bool pairing_enabled;
-		/* Canonical endpoint IDs, owned (config_free). */
-		char (*authorized_peers)[ENDPOINT_ID_LEN];
+		/* Canonical endpoint IDs (each checked, duplicates dropped), owned
+		 * (config_free). For peers_open: (const char *const *)this. */
+		char **authorized_peers;
 		size_t n_authorized_peers;
 	} access;
 	struct {
