@@ -218,8 +218,8 @@ struct pp_msg {
 	 * typed but out of the wire range: answer session_deny invalid_params
 	 * (protocol_reject does it). */
 	bool bad_params;
-	const char *bad_param;  /* its name: "duration_sec", "streams", "protocol", "test_type" */
-	bool has_bad_value;     /* the refused number, for session_deny.current */
+	const char *bad_param; /* its name: "duration_sec", "streams", "protocol", "test_type" */
+	bool has_bad_value;    /* the refused number, for session_deny.current */
 	int64_t bad_value;
 	union {
 		struct pp_hello hello;

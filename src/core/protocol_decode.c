@@ -94,9 +94,15 @@ int protocol_decode(const char *json, size_t len, enum pp_dir from,
 		out->request_id = json_string_value(rid);
 	}
 
-	const json_t *payload;
-	if (pf_object(out->root, "message", "payload", PF_REQUIRED, &payload, err) != 0)
+	const json_t *payload = json_object_get(out->root, "payload");
+	if (payload == NULL) {
+		errbuf_set(err, "payload: missing (expected an object)");
 		return fail(code, PP_ERR_INVALID_MESSAGE);
+	}
+	if (!json_is_object(payload)) {
+		errbuf_set(err, "payload: expected an object, got %s", pf_type_name(payload));
+		return fail(code, PP_ERR_INVALID_MESSAGE);
+	}
 	const char *type;
 	if (pf_string(payload, "payload", "type", PF_REQUIRED, PP_NAME_MAX_BYTES, true, &type,
 	              err) != 0)

@@ -303,8 +303,9 @@ static void envelope_errors(void **state)
 
 	refuse("{\"request_id\":null,\"payload\":{\"type\":\"get_path_meta\"}}", C,
 	       PP_ERR_INVALID_MESSAGE, "request_id");
-	refuse("{\"request_id\":\"a\"}", C, PP_ERR_INVALID_MESSAGE, "payload");
-	refuse("{\"request_id\":\"a\",\"payload\":[]}", C, PP_ERR_INVALID_MESSAGE, "payload");
+	refuse("{\"request_id\":\"a\"}", C, PP_ERR_INVALID_MESSAGE, "payload: missing");
+	refuse("{\"request_id\":\"a\",\"payload\":[]}", C, PP_ERR_INVALID_MESSAGE,
+	       "payload: expected an object, got array");
 	refuse("{\"request_id\":\"a\",\"payload\":{}}", C, PP_ERR_INVALID_MESSAGE, "payload.type");
 	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":3}}", C, PP_ERR_INVALID_MESSAGE,
 	       "payload.type");
@@ -615,6 +616,71 @@ static void serialize_refuses_oversize(void **state)
 	json_decref(msg);
 }
 
+/* Habit 6: the wire contract names every row of the tables. */
+static void protocol_md_names_every_type_code_and_reason(void **state)
+{
+	(void)state;
+	const char *src = getenv("PP_SOURCE_DIR");
+	if (src == NULL)
+		skip();
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/docs/PROTOCOL.md", src);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char doc[256 * 1024];
+	size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	char want[160];
+	for (int t = PP_MSG_NONE + 1; t < PP_MSG__COUNT; t++) {
+		snprintf(want, sizeof(want), "`%s`", protocol_msg_type_name(t));
+		if (strstr(doc, want) == NULL)
+			fail_msg("docs/PROTOCOL.md does not mention message type %s", want);
+	}
+	for (int c = 0; c < PP_ERR__COUNT; c++) {
+		snprintf(want, sizeof(want), "| `%s` |", protocol_err_code_name(c));
+		if (strstr(doc, want) == NULL)
+			fail_msg("docs/PROTOCOL.md has no error-code row %s", want);
+	}
+	for (int r = 0; r < PP_DENY__COUNT; r++) {
+		snprintf(want, sizeof(want), "`%s`", protocol_deny_reason_name(r));
+		if (strstr(doc, want) == NULL)
+			fail_msg("docs/PROTOCOL.md does not mention deny reason %s", want);
+	}
+}
+
+static void builders_fail_cleanly(void **state)
+{
+	(void)state;
+	struct pp_hello h = {.version = NULL};
+	assert_null(protocol_hello("r", &h));
+	assert_null(protocol_pair_request("r", NULL));
+	assert_null(protocol_error("r", PP_ERR_INTERNAL, "not utf-8 \xff"));
+	struct pp_session_grant g = {.test_id = "x", .token = "y", .expires_at_ms = -5};
+	assert_null(protocol_session_grant("r", &g)); /* no RFC 3339 form before 1970 */
+	json_t *m = protocol_path_meta("r", NULL);
+	assert_non_null(m);
+	json_decref(m);
+}
+
+static void features_are_bounded(void **state)
+{
+	(void)state;
+	char text[2048];
+	size_t o = (size_t)snprintf(text, sizeof(text),
+	                            "{\"request_id\":\"a\",\"payload\":{\"type\":\"hello\","
+	                            "\"version\":\"1.0\",\"features\":[");
+	for (int i = 0; i <= PP_MAX_FEATURES; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"f%d\"", i ? "," : "", i);
+	snprintf(text + o, sizeof(text) - o, "]}}");
+	refuse(text, PP_FROM_CLIENT, PP_ERR_INVALID_MESSAGE, "payload.features");
+	char longname[200];
+	snprintf(longname, sizeof(longname),
+	         "{\"request_id\":\"a\",\"payload\":{\"type\":\"hello\",\"version\":\"1.0\","
+	         "\"features\":[\"%065d\"]}}", 0);
+	refuse(longname, PP_FROM_CLIENT, PP_ERR_INVALID_MESSAGE, "payload.features[0]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +700,9 @@ int main(void)
 		cmocka_unit_test(names_round_trip),
 		cmocka_unit_test(wire_formats),
 		cmocka_unit_test(serialize_refuses_oversize),
+		cmocka_unit_test(protocol_md_names_every_type_code_and_reason),
+		cmocka_unit_test(builders_fail_cleanly),
+		cmocka_unit_test(features_are_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
