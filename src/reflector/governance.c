@@ -151,14 +151,14 @@ static int check_rate(const struct gov_policy *policy, const struct usage_view *
 		return 0;
 	/* A slot frees when enough starts leave the window that fewer than max
 	 * remain: that is the (in_window - max + 1)-th oldest one. */
-	int64_t retry = GOV_RETRY_NULL;
-	if (in_window > 0) {
+	int64_t retry = GOV_RETRY_NULL; /* max 0: no slot ever frees */
+	if (max > 0) {
 		int64_t frees_at = usage->test_starts_ms[first + (in_window - max)] + USAGE_WINDOW_MS;
 		retry = retry_sec(frees_at - now_ms);
 	}
 	if (retry == GOV_RETRY_NULL)
 		deny(out, GOV_DENY_RATE_LIMITED, "max_tests_per_hour_per_peer", (int64_t)in_window,
-		     max, retry, "rate limited: no tests allowed (max_tests_per_hour_per_peer = 0)");
+		     max, retry, "rate limited: no tests are allowed (max_tests_per_hour_per_peer = 0)");
 	else
 		deny(out, GOV_DENY_RATE_LIMITED, "max_tests_per_hour_per_peer", (int64_t)in_window,
 		     max, retry,

@@ -47,7 +47,7 @@ static int canonical_id(const char *id, char out[ENDPOINT_ID_LEN], char *err)
 	return 0;
 }
 
-static int build_config(const char *const *ids, size_t n, struct id_list *out, char *err)
+static int build_config(char *const *ids, size_t n, struct id_list *out, char *err)
 {
 	out->items = n ? calloc(n, sizeof(*out->items)) : NULL;
 	out->n = 0;
@@ -171,7 +171,7 @@ static int save(const struct peer_store *store, const struct id_list *paired, ch
 	return rc;
 }
 
-struct peer_store *peers_open(const char *data_dir, const char *const *config_ids,
+struct peer_store *peers_open(const char *data_dir, char *const *config_ids,
                               size_t n_config, char *err)
 {
 	struct peer_store *store = calloc(1, sizeof(*store));
@@ -332,7 +332,7 @@ int peers_reload(struct peer_store *store, char *err)
 	return 0;
 }
 
-int peers_set_config(struct peer_store *store, const char *const *config_ids, size_t n_config,
+int peers_set_config(struct peer_store *store, char *const *config_ids, size_t n_config,
                      char *err)
 {
 	struct id_list fresh;

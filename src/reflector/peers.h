@@ -36,7 +36,7 @@ struct peer_store;
 /* Opens the store of data_dir (NULL: in memory, never persisted) with the
  * config's IDs. A missing peers.json is an empty set; a corrupt one, or a
  * config ID that does not parse, is an error naming it. */
-struct peer_store *peers_open(const char *data_dir, const char *const *config_ids,
+struct peer_store *peers_open(const char *data_dir, char *const *config_ids,
                               size_t n_config, char *err);
 void peers_free(struct peer_store *store);
 
@@ -72,7 +72,7 @@ json_t *peers_list_json(const struct peer_store *store);
 int peers_reload(struct peer_store *store, char *err);
 
 /* Replaces the config's list (SIGHUP reload). On error nothing changes. */
-int peers_set_config(struct peer_store *store, const char *const *config_ids,
+int peers_set_config(struct peer_store *store, char *const *config_ids,
                      size_t n_config, char *err);
 
 /* Parses peers.json text into enrolled entries (malloc'd array in *out);

@@ -328,6 +328,15 @@ static void hourly_limit_zero_has_no_retry(void **state)
 	d = decide(&p, &r, 0, &u, T0);
 	assert_int_equal(d.reason, GOV_DENY_RATE_LIMITED);
 	assert_int_equal(d.retry_after_sec, GOV_RETRY_NULL);
+	/* Lowered to 0 while tests are in the window: still no retry (and no
+	 * read past the window's starts). */
+	int64_t starts[2] = {T0 - 1000, T0 - 500};
+	u.test_starts_ms = starts;
+	u.n_test_starts = 2;
+	d = decide(&p, &r, 0, &u, T0);
+	assert_int_equal(d.reason, GOV_DENY_RATE_LIMITED);
+	assert_int_equal(d.current, 2);
+	assert_int_equal(d.retry_after_sec, GOV_RETRY_NULL);
 }
 
 static void quota_resets_at_midnight_utc(void **state)

@@ -69,7 +69,7 @@ static void config_peers_are_authorized(void **state)
 {
 	(void)state;
 	char err[ERRBUF_LEN];
-	const char *cfg[] = {id_a};
+	char *cfg[] = {id_a};
 	struct peer_store *s = peers_open(NULL, cfg, 1, err);
 	assert_non_null(s);
 	assert_true(peers_contains(s, id_a));
@@ -91,7 +91,7 @@ static void bad_config_id_is_an_error_naming_it(void **state)
 	char typo[ENDPOINT_ID_LEN];
 	snprintf(typo, sizeof(typo), "%s", id_a);
 	typo[5] = typo[5] == 'A' ? 'B' : 'A'; /* the check character catches it */
-	const char *cfg[] = {id_b, typo};
+	char *cfg[] = {id_b, typo};
 	assert_null(peers_open(NULL, cfg, 2, err));
 	assert_non_null(strstr(err, "authorized_peers[1]"));
 }
@@ -144,7 +144,7 @@ static void remove_answers_distinctly(void **state)
 {
 	(void)state;
 	char err[ERRBUF_LEN] = "";
-	const char *cfg[] = {id_a};
+	char *cfg[] = {id_a};
 	struct peer_store *s = peers_open(tmpdir, cfg, 1, err);
 	assert_int_equal(peers_add(s, id_b, T0, NULL, err), 0);
 	assert_int_equal(peers_remove(s, id_a, err), PEERS_IN_CONFIG);
@@ -170,7 +170,7 @@ static void list_shows_sources_without_duplicates(void **state)
 	struct peer_store *s = peers_open(tmpdir, NULL, 0, err);
 	assert_int_equal(peers_add(s, id_a, T0, NULL, err), 0);
 	assert_int_equal(peers_add(s, id_b, T0 + 1, NULL, err), 0);
-	const char *cfg[] = {id_a, id_c};
+	char *cfg[] = {id_a, id_c};
 	assert_int_equal(peers_set_config(s, cfg, 2, err), 0); /* SIGHUP */
 	assert_int_equal(peers_count(s), 3);
 	json_t *list = peers_list_json(s);
@@ -188,7 +188,7 @@ static void list_shows_sources_without_duplicates(void **state)
 	json_decref(list);
 
 	/* A bad new config list leaves the old one in force. */
-	const char *bad[] = {"PP-1"};
+	char *bad[] = {"PP-1"};
 	assert_int_equal(peers_set_config(s, bad, 1, err), -1);
 	assert_true(peers_contains(s, id_c));
 	assert_int_equal(peers_set_config(s, NULL, 0, err), 0);
