@@ -293,8 +293,8 @@ static int parse_key(struct toml_parser *p, struct key_path *k)
 }
 
 /* table_add with a copy of the key part (the path stays whole for messages). */
-static int table_add_copy(struct toml_parser *p, struct toml_value *t,
-                          const struct key_part *part, struct toml_value *val)
+static int table_add_copy(struct toml_parser *p, struct toml_value *t, const struct key_part *part,
+                          struct toml_value *val)
 {
 	char *key = malloc(part->len + 1);
 	if (key == NULL) {
@@ -311,8 +311,8 @@ static const char *key_text(const struct key_path *k, size_t upto, char *buf, si
 	size_t off = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < upto && off < cap; i++) {
-		int n = snprintf(buf + off, cap - off, "%s%.*s", i ? "." : "",
-		                 (int)k->parts[i].len, k->parts[i].s);
+		int n = snprintf(buf + off, cap - off, "%s%.*s", i ? "." : "", (int)k->parts[i].len,
+		                 k->parts[i].s);
 		if (n < 0)
 			break;
 		off += (size_t)n;
@@ -361,7 +361,8 @@ static struct toml_value *parse_array(struct toml_parser *p, int depth)
 		}
 		if (at(p, 0) == ']')
 			break;
-		toml_perr(p, at(p, 0) < 0 ? "unterminated array" : "expected ',' or ']' in an array");
+		toml_perr(p,
+		          at(p, 0) < 0 ? "unterminated array" : "expected ',' or ']' in an array");
 		goto fail;
 	}
 	p->pos++;
@@ -418,9 +419,8 @@ static struct toml_value *parse_value(struct toml_parser *p, int depth)
 	struct toml_value *v = value_new(p, TOML_STRING, depth);
 	if (v == NULL)
 		return NULL;
-	int rc = c == '"' || c == '\''
-	             ? toml_scan_string(p, 1, &v->u.str.s, &v->u.str.len)
-	             : toml_scan_scalar(p, v);
+	int rc = c == '"' || c == '\'' ? toml_scan_string(p, 1, &v->u.str.s, &v->u.str.len)
+	                               : toml_scan_scalar(p, v);
 	if (rc != 0) {
 		v->kind = TOML_BOOL; /* nothing to free */
 		toml_free(v);
@@ -523,9 +523,10 @@ static int parse_header(struct toml_parser *p, struct toml_value *root, struct t
 			child->line = p->line;
 		} else if (last && aot) {
 			if (child->kind != TOML_ARRAY || !(child->flags & TF_AOT)) {
-				toml_perr(p, "cannot make '%s' an array of tables: it is already %s %s",
-				          what, child->kind == TOML_ARRAY ? "an" : "a",
-				          toml_kind_name(child->kind));
+				toml_perr(
+				    p, "cannot make '%s' an array of tables: it is already %s %s",
+				    what, child->kind == TOML_ARRAY ? "an" : "a",
+				    toml_kind_name(child->kind));
 				goto fail;
 			}
 		} else if (child->kind == TOML_ARRAY && (child->flags & TF_AOT)) {
@@ -533,7 +534,7 @@ static int parse_header(struct toml_parser *p, struct toml_value *root, struct t
 		} else if (child->kind != TOML_TABLE || (child->flags & TF_FROZEN)) {
 			toml_perr(p, "cannot add to '%s': it is already defined as %s", what,
 			          child->kind == TOML_TABLE ? "an inline table"
-			                                     : toml_kind_name(child->kind));
+			                                    : toml_kind_name(child->kind));
 			goto fail;
 		}
 		t = child;
@@ -569,7 +570,10 @@ static int check_utf8(struct toml_parser *p)
 			i++;
 			continue;
 		}
-		size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+		size_t n = (c & 0xE0) == 0xC0   ? 2
+		           : (c & 0xF0) == 0xE0 ? 3
+		           : (c & 0xF8) == 0xF0 ? 4
+		                                : 0;
 		uint32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
 		int ok = n != 0 && i + n <= p->len;
 		for (size_t k = 1; ok && k < n; k++) {
@@ -643,26 +647,42 @@ fail:
 
 /* --- accessors --- */
 
-enum toml_kind toml_kind(const struct toml_value *v) { return v->kind; }
+enum toml_kind toml_kind(const struct toml_value *v)
+{
+	return v->kind;
+}
 
 const char *toml_kind_name(enum toml_kind kind)
 {
 	switch (kind) {
-	case TOML_TABLE: return "table";
-	case TOML_ARRAY: return "array";
-	case TOML_STRING: return "string";
-	case TOML_INTEGER: return "integer";
-	case TOML_FLOAT: return "float";
-	case TOML_BOOL: return "bool";
-	case TOML_DATETIME: return "datetime";
-	case TOML_DATETIME_LOCAL: return "datetime-local";
-	case TOML_DATE_LOCAL: return "date-local";
-	case TOML_TIME_LOCAL: return "time-local";
+	case TOML_TABLE:
+		return "table";
+	case TOML_ARRAY:
+		return "array";
+	case TOML_STRING:
+		return "string";
+	case TOML_INTEGER:
+		return "integer";
+	case TOML_FLOAT:
+		return "float";
+	case TOML_BOOL:
+		return "bool";
+	case TOML_DATETIME:
+		return "datetime";
+	case TOML_DATETIME_LOCAL:
+		return "datetime-local";
+	case TOML_DATE_LOCAL:
+		return "date-local";
+	case TOML_TIME_LOCAL:
+		return "time-local";
 	}
 	return "?";
 }
 
-int toml_line(const struct toml_value *v) { return v->line; }
+int toml_line(const struct toml_value *v)
+{
+	return v->line;
+}
 
 size_t toml_count(const struct toml_value *v)
 {
@@ -710,9 +730,18 @@ const char *toml_string(const struct toml_value *v, size_t *len)
 	return v->u.str.s;
 }
 
-int64_t toml_int(const struct toml_value *v) { return v->kind == TOML_INTEGER ? v->u.i : 0; }
-double toml_float(const struct toml_value *v) { return v->kind == TOML_FLOAT ? v->u.f : 0.0; }
-int toml_bool(const struct toml_value *v) { return v->kind == TOML_BOOL ? v->u.b : 0; }
+int64_t toml_int(const struct toml_value *v)
+{
+	return v->kind == TOML_INTEGER ? v->u.i : 0;
+}
+double toml_float(const struct toml_value *v)
+{
+	return v->kind == TOML_FLOAT ? v->u.f : 0.0;
+}
+int toml_bool(const struct toml_value *v)
+{
+	return v->kind == TOML_BOOL ? v->u.b : 0;
+}
 
 const struct toml_datetime *toml_datetime(const struct toml_value *v)
 {

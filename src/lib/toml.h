@@ -5,7 +5,8 @@
  * is bounded: at most TOML_MAX_INPUT_BYTES of input and TOML_MAX_DEPTH levels
  * of nesting (tables, arrays, inline tables together), and it never recurses
  * deeper than that. Every value keeps the line it starts on, so that callers
- * can report "file:line" for a key. Errors read "LINE:COL: what is wrong".
+ * can report "file:line" for a key. Errors read "LINE:COL: what is wrong"
+ * (both 1-based; COL counts bytes).
  *
  * Tables keep their keys in insertion order. Strings are UTF-8 with an
  * explicit length (a TOML string may contain U+0000).
@@ -36,8 +37,8 @@ struct toml_datetime {
 	int year, month, day;     /* 0 when the kind has no date */
 	int hour, minute, second; /* 0 when the kind has no time */
 	int nanosecond;
-	int offset_min;           /* minutes east of UTC (TOML_DATETIME only) */
-	char text[48];            /* canonical RFC 3339 text, e.g. 1979-05-27T07:32:00Z */
+	int offset_min; /* minutes east of UTC (TOML_DATETIME only) */
+	char text[48];  /* canonical RFC 3339 text, e.g. 1979-05-27T07:32:00Z */
 };
 
 struct toml_value;

@@ -64,13 +64,11 @@ struct toml_parser {
 };
 
 /* Fill err with "LINE:COL: message" at the current position; returns -1. */
-int toml_perr(struct toml_parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int toml_perr(struct toml_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* At a quote: parse a string (basic, literal, or when allow_multiline also
  * their multi-line forms) into a malloc'd buffer (NUL-terminated too). */
-int toml_scan_string(struct toml_parser *p, int allow_multiline, char **out,
-                     size_t *out_len);
+int toml_scan_string(struct toml_parser *p, int allow_multiline, char **out, size_t *out_len);
 
 /* At anything else: bool, integer, float, or one of the date/time kinds. */
 int toml_scan_scalar(struct toml_parser *p, struct toml_value *v);

@@ -40,7 +40,10 @@ static int at(const struct toml_parser *p, size_t off)
 	return p->pos + off < p->len ? (unsigned char)p->s[p->pos + off] : -1;
 }
 
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
 
 static int hex_value(int c)
 {
@@ -113,14 +116,29 @@ static int scan_escape(struct toml_parser *p, int multiline, struct sbuf *b)
 	}
 	const char *simple = NULL;
 	switch (c) {
-	case 'b': simple = "\b"; break;
-	case 't': simple = "\t"; break;
-	case 'n': simple = "\n"; break;
-	case 'f': simple = "\f"; break;
-	case 'r': simple = "\r"; break;
-	case '"': simple = "\""; break;
-	case '\\': simple = "\\"; break;
-	default: break;
+	case 'b':
+		simple = "\b";
+		break;
+	case 't':
+		simple = "\t";
+		break;
+	case 'n':
+		simple = "\n";
+		break;
+	case 'f':
+		simple = "\f";
+		break;
+	case 'r':
+		simple = "\r";
+		break;
+	case '"':
+		simple = "\"";
+		break;
+	case '\\':
+		simple = "\\";
+		break;
+	default:
+		break;
 	}
 	if (simple != NULL) {
 		p->pos++;
@@ -146,8 +164,7 @@ static int scan_escape(struct toml_parser *p, int multiline, struct sbuf *b)
 	return sbuf_put(b, enc, utf8_encode(cp, enc)) == 0 ? 0 : toml_perr(p, "out of memory");
 }
 
-int toml_scan_string(struct toml_parser *p, int allow_multiline, char **out,
-                     size_t *out_len)
+int toml_scan_string(struct toml_parser *p, int allow_multiline, char **out, size_t *out_len)
 {
 	char q = p->s[p->pos];
 	int basic = q == '"';
@@ -183,7 +200,8 @@ int toml_scan_string(struct toml_parser *p, int allow_multiline, char **out,
 				/* Up to two quotes may sit right before the closing three. */
 				if (run > 5) {
 					p->pos += 5;
-					toml_perr(p, "too many quotes at the end of a multi-line string");
+					toml_perr(
+					    p, "too many quotes at the end of a multi-line string");
 					goto fail;
 				}
 				if (sbuf_put(&b, p->s + p->pos, run - 3) != 0)
@@ -238,8 +256,8 @@ fail:
 /* Copy digits of t[*i..n) that satisfy ok() into out (without underscores),
  * requiring each underscore to sit between two digits. Returns the number of
  * digits copied, or -1 on a misplaced underscore. */
-static int take_digits(const char *t, size_t n, size_t *i, int (*ok)(int),
-                       char *out, size_t *olen, size_t ocap)
+static int take_digits(const char *t, size_t n, size_t *i, int (*ok)(int), char *out, size_t *olen,
+                       size_t ocap)
 {
 	int count = 0;
 	while (*i < n) {
@@ -261,12 +279,20 @@ static int take_digits(const char *t, size_t n, size_t *i, int (*ok)(int),
 	return count;
 }
 
-static int is_hex(int c) { return hex_value(c) >= 0; }
-static int is_oct(int c) { return c >= '0' && c <= '7'; }
-static int is_bin(int c) { return c == '0' || c == '1'; }
+static int is_hex(int c)
+{
+	return hex_value(c) >= 0;
+}
+static int is_oct(int c)
+{
+	return c >= '0' && c <= '7';
+}
+static int is_bin(int c)
+{
+	return c == '0' || c == '1';
+}
 
-static int scan_number(struct toml_parser *p, const char *t, size_t n,
-                       struct toml_value *v)
+static int scan_number(struct toml_parser *p, const char *t, size_t n, struct toml_value *v)
 {
 	size_t i = 0;
 	int neg = 0, has_sign = 0;
@@ -295,7 +321,8 @@ static int scan_number(struct toml_parser *p, const char *t, size_t n,
 		for (size_t k = 0; k < dlen; k++) {
 			uint64_t d = (uint64_t)hex_value(digits[k]);
 			if (val > ((uint64_t)INT64_MAX - d) / base)
-				return toml_perr(p, "integer '%.*s' does not fit in 64 bits", (int)n, t);
+				return toml_perr(p, "integer '%.*s' does not fit in 64 bits",
+				                 (int)n, t);
 			val = val * base + d;
 		}
 		v->kind = TOML_INTEGER;
@@ -475,7 +502,8 @@ static int is_token_char(int c)
 int toml_scan_scalar(struct toml_parser *p, struct toml_value *v)
 {
 	if (is_digit(at(p, 0)) && is_digit(at(p, 1))) {
-		if ((is_digit(at(p, 2)) && is_digit(at(p, 3)) && at(p, 4) == '-') || at(p, 2) == ':')
+		if ((is_digit(at(p, 2)) && is_digit(at(p, 3)) && at(p, 4) == '-') ||
+		    at(p, 2) == ':')
 			return scan_datetime(p, v);
 	}
 	size_t start = p->pos;

@@ -62,8 +62,7 @@ static const char *expected_text(const struct config_key *k, char *buf, size_t c
 }
 
 /* -1 with "WHERE: key 'section.key': msg". */
-static int key_error(char *err, const char *where, const struct config_key *k,
-                     const char *msg)
+static int key_error(char *err, const char *where, const struct config_key *k, const char *msg)
 {
 	return errbuf_set(err, "%s: key '%s.%s': %s", where, k->section, k->key, msg);
 }
@@ -77,8 +76,7 @@ static int type_error(char *err, const char *where, const struct config_key *k,
 	return key_error(err, where, k, msg);
 }
 
-int config_parse_host_port(const char *text, char *host, size_t host_len, uint16_t *port,
-                           char *err)
+int config_parse_host_port(const char *text, char *host, size_t host_len, uint16_t *port, char *err)
 {
 	const char *colon, *h = text;
 	size_t hlen;
@@ -95,8 +93,10 @@ int config_parse_host_port(const char *text, char *host, size_t host_len, uint16
 			return errbuf_set(err, "\"%s\": expected \"host:port\"", text);
 		hlen = (size_t)(colon - text);
 		if (memchr(text, ':', hlen) != NULL)
-			return errbuf_set(err, "\"%s\": an IPv6 address needs brackets, "
-			                       "e.g. \"[::]:4000\"", text);
+			return errbuf_set(err,
+			                  "\"%s\": an IPv6 address needs brackets, "
+			                  "e.g. \"[::]:4000\"",
+			                  text);
 	}
 	if (hlen == 0 || hlen >= host_len || hlen >= 256)
 		return errbuf_set(err, "\"%s\": missing or too long host", text);
@@ -159,8 +159,9 @@ static int apply_peers(struct reflector_config *cfg, const struct config_key *k,
 		size_t len;
 		const char *text = toml_string(item, &len);
 		if (toml_kind(item) != TOML_STRING || strlen(text) != len) {
-			snprintf(msg, sizeof(msg), "entry %zu: expected an endpoint ID string, got %s",
-			         i + 1, toml_kind_name(toml_kind(item)));
+			snprintf(msg, sizeof(msg),
+			         "entry %zu: expected an endpoint ID string, got %s", i + 1,
+			         toml_kind_name(toml_kind(item)));
 			free_peers(ids, kept);
 			return key_error(err, where, k, msg);
 		}
@@ -311,7 +312,8 @@ static const struct config_key *find_key(const char *section, const char *key, s
 static int is_section(const char *name, size_t len)
 {
 	for (size_t i = 0; i < config_keys_count; i++)
-		if (strlen(config_keys[i].section) == len && memcmp(config_keys[i].section, name, len) == 0)
+		if (strlen(config_keys[i].section) == len &&
+		    memcmp(config_keys[i].section, name, len) == 0)
 			return 1;
 	return 0;
 }
@@ -333,8 +335,8 @@ static void warnf(config_warn_fn warn, void *ctx, const char *fmt, ...)
 
 /* Apply every key of a parsed file; key_lines[i] gets the line of key i. */
 static int apply_document(struct reflector_config *cfg, const char *path,
-                          const struct toml_value *root, int *key_lines,
-                          config_warn_fn warn, void *ctx, char *err)
+                          const struct toml_value *root, int *key_lines, config_warn_fn warn,
+                          void *ctx, char *err)
 {
 	for (size_t s = 0; s < toml_count(root); s++) {
 		size_t slen;
@@ -342,23 +344,26 @@ static int apply_document(struct reflector_config *cfg, const char *path,
 		const struct toml_value *sec = toml_at(root, s);
 		if (!is_section(sname, slen) || strlen(sname) != slen) {
 			if (toml_kind(sec) == TOML_TABLE)
-				warnf(warn, ctx, "%s:%d: unknown section '%s'", path, toml_line(sec), sname);
+				warnf(warn, ctx, "%s:%d: unknown section '%s'", path,
+				      toml_line(sec), sname);
 			else
-				warnf(warn, ctx, "%s:%d: unknown key '%s' (keys belong in a [section])",
-				      path, toml_line(sec), sname);
+				warnf(warn, ctx,
+				      "%s:%d: unknown key '%s' (keys belong in a [section])", path,
+				      toml_line(sec), sname);
 			continue;
 		}
 		if (toml_kind(sec) != TOML_TABLE)
 			return errbuf_set(err, "%s:%d: '%s' must be a table ([%s]), got %s", path,
-			                  toml_line(sec), sname, sname, toml_kind_name(toml_kind(sec)));
+			                  toml_line(sec), sname, sname,
+			                  toml_kind_name(toml_kind(sec)));
 		for (size_t i = 0; i < toml_count(sec); i++) {
 			size_t klen, index;
 			const char *kname = toml_key_at(sec, i, &klen);
 			const struct toml_value *v = toml_at(sec, i);
 			const struct config_key *k = find_key(sname, kname, klen, &index);
 			if (k == NULL) {
-				warnf(warn, ctx, "%s:%d: unknown key '%s.%s'", path, toml_line(v), sname,
-				      kname);
+				warnf(warn, ctx, "%s:%d: unknown key '%s.%s'", path, toml_line(v),
+				      sname, kname);
 				continue;
 			}
 			char where[CONFIG_PATH_LEN + 32];
@@ -380,9 +385,8 @@ static size_t key_index(const char *section, const char *key)
 }
 
 /* Rules that tie two keys together: "low" must not exceed "high". */
-static int check_order(const char *path, const int *key_lines, const char *section,
-                       const char *low, uint32_t low_val, const char *high,
-                       uint32_t high_val, char *err)
+static int check_order(const char *path, const int *key_lines, const char *section, const char *low,
+                       uint32_t low_val, const char *high, uint32_t high_val, char *err)
 {
 	if (low_val <= high_val)
 		return 0;
@@ -447,11 +451,14 @@ static int resolve_paths(struct reflector_config *cfg, int key_path_set, char *e
 		if (n < 0 || (size_t)n >= sizeof(probe) || !fsutil_dir_writable(probe)) {
 			char state[CONFIG_PATH_LEN];
 			if (xdg_dir("XDG_STATE_HOME", ".local/state", state, sizeof(state)) != 0)
-				return errbuf_set(err, "%s is not writable and neither XDG_STATE_HOME nor "
-				                       "HOME is set: set [identity] private_key_path",
-				                  dir);
-			n = snprintf(c->identity.private_key_path, sizeof(c->identity.private_key_path),
-			                 "%s/reflector/identity.ed25519", state);
+				return errbuf_set(
+				    err,
+				    "%s is not writable and neither XDG_STATE_HOME nor "
+				    "HOME is set: set [identity] private_key_path",
+				    dir);
+			n = snprintf(c->identity.private_key_path,
+			             sizeof(c->identity.private_key_path),
+			             "%s/reflector/identity.ed25519", state);
 			if (n < 0 || (size_t)n >= sizeof(c->identity.private_key_path))
 				return errbuf_set(err, "%s: path too long", state);
 		}
@@ -519,12 +526,18 @@ fail:
 static const char *type_doc(const struct config_key *k, char *buf, size_t cap)
 {
 	switch (k->type) {
-	case CK_STRING: return "string";
-	case CK_PATH: return "path";
-	case CK_ADDR: return "host:port";
-	case CK_ADDR_EMPTY: return "host:port or `\"\"`";
-	case CK_BOOL: return "bool";
-	case CK_PEERS: return "array of endpoint IDs";
+	case CK_STRING:
+		return "string";
+	case CK_PATH:
+		return "path";
+	case CK_ADDR:
+		return "host:port";
+	case CK_ADDR_EMPTY:
+		return "host:port or `\"\"`";
+	case CK_BOOL:
+		return "bool";
+	case CK_PEERS:
+		return "array of endpoint IDs";
 	case CK_U32:
 	case CK_U64:
 		snprintf(buf, cap, "integer %llu..%llu", (unsigned long long)k->min,
@@ -534,8 +547,8 @@ static const char *type_doc(const struct config_key *k, char *buf, size_t cap)
 		size_t off = 0;
 		buf[0] = '\0';
 		for (size_t i = 0; k->choices[i] != NULL && off < cap; i++)
-			off += (size_t)snprintf(buf + off, cap - off, "%s`\"%s\"`", i ? ", " : "one of ",
-			                        k->choices[i]);
+			off += (size_t)snprintf(buf + off, cap - off, "%s`\"%s\"`",
+			                        i ? ", " : "one of ", k->choices[i]);
 		return buf;
 	}
 	}

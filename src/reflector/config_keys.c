@@ -17,6 +17,8 @@ _Static_assert(sizeof(enum log_level) == sizeof(int), "CK_ENUM fields are int-si
 static const char *const mode_names[] = {"tunneled", "direct_ephemeral", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace", NULL};
 
+/* The table reads best formatted by hand. */
+/* clang-format off */
 #define FIELD(f) offsetof(struct reflector_config, f), sizeof(((struct reflector_config *)0)->f)
 #define U32(sec, k, def, lo, hi, f, doc) {sec, k, CK_U32, def, lo, hi, NULL, FIELD(f), doc}
 #define BOOL(sec, k, def, f, doc) {sec, k, CK_BOOL, def, 0, 0, NULL, FIELD(f), doc}
@@ -92,5 +94,7 @@ const struct config_key config_keys[] = {
 	STR("health", "listen_address", CK_ADDR_EMPTY, "\"\"", health.listen_address,
 	    "host:port of the plain-HTTP /health and /metrics listener; \"\" = disabled."),
 };
+
+/* clang-format on */
 
 const size_t config_keys_count = sizeof(config_keys) / sizeof(config_keys[0]);

@@ -124,7 +124,8 @@ static int equal(json_t *a, json_t *b, char *path, size_t cap)
 			return 0;
 		const char *k;
 		json_t *va;
-		json_object_foreach(a, k, va) {
+		json_object_foreach(a, k, va)
+		{
 			json_t *vb = json_object_get(b, k);
 			snprintf(path + plen, cap - plen, ".%s", k);
 			if (vb == NULL || !equal(va, vb, path, cap))

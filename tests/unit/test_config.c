@@ -182,22 +182,23 @@ static void full_file_applies_every_value(void **state)
 		lower[i] = (char)(id2[i] >= 'A' && id2[i] <= 'Z' ? id2[i] + 32 : id2[i]);
 	lower[1] = 'P'; /* keep the PP- prefix as typed */
 	lower[0] = 'P';
-	snprintf(text, sizeof(text),
-	         "[identity]\nprivate_key_path = \"%s/keys/id.ed25519\"\n"
-	         "[network]\nlisten_address = \"[::1]:4001\"\nalpn = \"pp-test/2\"\n"
-	         "mode = \"direct_ephemeral\"\ndata_port_range_start = 15201\n"
-	         "data_port_range_end = 15210\nmax_connections = 32\n"
-	         "max_handshakes_per_source = 4\nhandshake_timeout_sec = 3\n"
-	         "frame_timeout_sec = 10\n"
-	         "[access]\npairing_enabled = false\nauthorized_peers = [\"%s\", \"%s\", \"%s\"]\n"
-	         "[quotas]\nmax_test_duration_sec = 30\nmax_concurrent_tests = 2\n"
-	         "max_tests_per_hour_per_peer = 3\nmax_bytes_per_day_per_peer = 1_000_000_000\n"
-	         "cooldown_sec = 0\nallow_udp_echo = false\nallow_throughput = false\n"
-	         "max_packet_rate = 1000\n"
-	         "[iperf3]\npath = \"/usr/local/bin/iperf3\"\ndefault_streams = 2\nmax_streams = 4\n"
-	         "[logging]\nlevel = \"debug\"\naudit_log_path = \"/tmp/x/audit.jsonl\"\n"
-	         "[health]\nlisten_address = \"127.0.0.1:9100\"\n",
-	         tmp, id1, lower, id2);
+	snprintf(
+	    text, sizeof(text),
+	    "[identity]\nprivate_key_path = \"%s/keys/id.ed25519\"\n"
+	    "[network]\nlisten_address = \"[::1]:4001\"\nalpn = \"pp-test/2\"\n"
+	    "mode = \"direct_ephemeral\"\ndata_port_range_start = 15201\n"
+	    "data_port_range_end = 15210\nmax_connections = 32\n"
+	    "max_handshakes_per_source = 4\nhandshake_timeout_sec = 3\n"
+	    "frame_timeout_sec = 10\n"
+	    "[access]\npairing_enabled = false\nauthorized_peers = [\"%s\", \"%s\", \"%s\"]\n"
+	    "[quotas]\nmax_test_duration_sec = 30\nmax_concurrent_tests = 2\n"
+	    "max_tests_per_hour_per_peer = 3\nmax_bytes_per_day_per_peer = 1_000_000_000\n"
+	    "cooldown_sec = 0\nallow_udp_echo = false\nallow_throughput = false\n"
+	    "max_packet_rate = 1000\n"
+	    "[iperf3]\npath = \"/usr/local/bin/iperf3\"\ndefault_streams = 2\nmax_streams = 4\n"
+	    "[logging]\nlevel = \"debug\"\naudit_log_path = \"/tmp/x/audit.jsonl\"\n"
+	    "[health]\nlisten_address = \"127.0.0.1:9100\"\n",
+	    tmp, id1, lower, id2);
 	write_file("full.toml", text);
 	struct reflector_config cfg;
 	struct warnings w = {0};
@@ -246,8 +247,9 @@ static void errors_name_file_line_and_key(void **state)
 	                                          "cooldown_sec = \"5\"\n"),
 	                    ":3: key 'quotas.cooldown_sec': expected a non-negative integer, "
 	                    "got string");
-	assert_string_equal(load_error("e2.toml", "[network]\ndata_port_range_end = 70000\n"),
-	                    ":2: key 'network.data_port_range_end': 70000 is out of range 1..65535");
+	assert_string_equal(
+	    load_error("e2.toml", "[network]\ndata_port_range_end = 70000\n"),
+	    ":2: key 'network.data_port_range_end': 70000 is out of range 1..65535");
 	assert_string_equal(load_error("e3.toml", "[network]\nmax_connections = -1\n"),
 	                    ":2: key 'network.max_connections': -1 is out of range 1..65536");
 	assert_string_equal(load_error("e4.toml", "[access]\npairing_enabled = \"yes\"\n"),
@@ -255,9 +257,10 @@ static void errors_name_file_line_and_key(void **state)
 	assert_string_equal(load_error("e5.toml", "[network]\nmode = \"direct\"\n"),
 	                    ":2: key 'network.mode': expected one of \"tunneled\", "
 	                    "\"direct_ephemeral\", got \"direct\"");
-	assert_string_equal(load_error("e6.toml", "[logging]\nlevel = 3\n"),
-	                    ":2: key 'logging.level': expected one of \"error\", \"warn\", \"info\", "
-	                    "\"debug\", \"trace\", got integer");
+	assert_string_equal(
+	    load_error("e6.toml", "[logging]\nlevel = 3\n"),
+	    ":2: key 'logging.level': expected one of \"error\", \"warn\", \"info\", "
+	    "\"debug\", \"trace\", got integer");
 	assert_string_equal(load_error("e7.toml", "[network]\nlisten_address = \"4000\"\n"),
 	                    ":2: key 'network.listen_address': \"4000\": expected \"host:port\"");
 	assert_string_equal(load_error("e8.toml", "[network]\nlisten_address = \"::1:4000\"\n"),
@@ -266,8 +269,9 @@ static void errors_name_file_line_and_key(void **state)
 	assert_string_equal(load_error("e9.toml", "[network]\n\ndata_port_range_start = 6000\n"),
 	                    ":3: key 'network.data_port_range_start': 6000 is more than "
 	                    "network.data_port_range_end (5299)");
-	assert_string_equal(load_error("e10.toml", "[iperf3]\ndefault_streams = 9\n"),
-	                    ":2: key 'iperf3.default_streams': 9 is more than iperf3.max_streams (8)");
+	assert_string_equal(
+	    load_error("e10.toml", "[iperf3]\ndefault_streams = 9\n"),
+	    ":2: key 'iperf3.default_streams': 9 is more than iperf3.max_streams (8)");
 	assert_string_equal(load_error("e11.toml", "[quotas]\ncooldown_sec = \n"),
 	                    ":2:16: expected a value");
 	assert_string_equal(load_error("e12.toml", "network = 5\n"),
@@ -293,8 +297,9 @@ static void mistyped_peer_id_is_an_error(void **state)
 	const char *msg = load_error("peer.toml", text);
 	assert_non_null(strstr(msg, ":2: key 'access.authorized_peers': entry 1: "));
 	assert_non_null(strstr(msg, "check character"));
-	assert_non_null(strstr(load_error("peer2.toml", "[access]\nauthorized_peers = [\"XX-1\"]\n"),
-	                       ":2: key 'access.authorized_peers': entry 1: "));
+	assert_non_null(
+	    strstr(load_error("peer2.toml", "[access]\nauthorized_peers = [\"XX-1\"]\n"),
+	           ":2: key 'access.authorized_peers': entry 1: "));
 }
 
 static void unknown_keys_and_sections_are_warnings(void **state)
@@ -325,8 +330,9 @@ static void syntax_error_names_line_and_column(void **state)
 	(void)state;
 	assert_string_equal(load_error("syn.toml", "[quotas\n"),
 	                    ":1:8: expected ']' to close the table header");
-	assert_string_equal(load_error("dup.toml", "[quotas]\ncooldown_sec = 1\ncooldown_sec = 2\n"),
-	                    ":3:1: duplicate key 'cooldown_sec'");
+	assert_string_equal(
+	    load_error("dup.toml", "[quotas]\ncooldown_sec = 1\ncooldown_sec = 2\n"),
+	    ":3:1: duplicate key 'cooldown_sec'");
 }
 
 static void file_discovery_order(void **state)
@@ -371,7 +377,8 @@ static void explicit_missing_file_is_an_error(void **state)
 	struct reflector_config cfg;
 	char err[ERRBUF_LEN];
 	assert_int_equal(config_load("/nonexistent/reflector.toml", &cfg, NULL, NULL, err), -1);
-	assert_string_equal(err, "config file /nonexistent/reflector.toml: No such file or directory");
+	assert_string_equal(err,
+	                    "config file /nonexistent/reflector.toml: No such file or directory");
 	setenv("REFLECTOR_CONFIG", "/nonexistent/env.toml", 1);
 	assert_int_equal(config_load(NULL, &cfg, NULL, NULL, err), -1);
 	assert_string_equal(err, "config file (from REFLECTOR_CONFIG) /nonexistent/env.toml: "
@@ -438,11 +445,12 @@ static void host_port_parsing(void **state)
 	assert_string_equal(host, "::");
 	assert_int_equal(config_parse_host_port("localhost:0", host, sizeof(host), &port, err), 0);
 	assert_int_equal(port, 0);
-	const char *bad[] = {"", ":4000", "host:", "host:65536", "host:12a", "[::1]4000",
-	                     "[nope]:1", "a b:1", "host:123456", "[::1:1"};
+	const char *bad[] = {"",          ":4000",    "host:", "host:65536",  "host:12a",
+	                     "[::1]4000", "[nope]:1", "a b:1", "host:123456", "[::1:1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_int_equal(config_parse_host_port(bad[i], host, sizeof(host), &port, err), -1);
+		assert_int_equal(config_parse_host_port(bad[i], host, sizeof(host), &port, err),
+		                 -1);
 		assert_true(err[0] != '\0');
 	}
 }
@@ -452,30 +460,33 @@ static void reference_lists_every_key_with_its_default(void **state)
 	(void)state;
 	char *md = config_reference_markdown();
 	assert_non_null(md);
-	assert_non_null(strstr(md, "| `[network]` | `listen_address` | host:port | `\"0.0.0.0:4000\"` |"));
+	assert_non_null(
+	    strstr(md, "| `[network]` | `listen_address` | host:port | `\"0.0.0.0:4000\"` |"));
 	assert_non_null(strstr(md, "| `[quotas]` | `max_bytes_per_day_per_peer` | integer "));
 	assert_non_null(strstr(md, "`10000000000`"));
-	assert_non_null(strstr(md, "| `[access]` | `authorized_peers` | array of endpoint IDs | `[]` |"));
+	assert_non_null(
+	    strstr(md, "| `[access]` | `authorized_peers` | array of endpoint IDs | `[]` |"));
 	free(md);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(defaults_match_the_decided_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(no_file_anywhere_means_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(partial_file_keeps_other_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(full_file_applies_every_value, setup, teardown),
-		cmocka_unit_test_setup_teardown(errors_name_file_line_and_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(mistyped_peer_id_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(unknown_keys_and_sections_are_warnings, setup, teardown),
-		cmocka_unit_test_setup_teardown(syntax_error_names_line_and_column, setup, teardown),
-		cmocka_unit_test_setup_teardown(file_discovery_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(explicit_missing_file_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(data_dir_falls_back_to_xdg_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(host_port_parsing, setup, teardown),
-		cmocka_unit_test_setup_teardown(reference_lists_every_key_with_its_default, setup,
-		                                teardown),
+	    cmocka_unit_test_setup_teardown(defaults_match_the_decided_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(no_file_anywhere_means_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(partial_file_keeps_other_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(full_file_applies_every_value, setup, teardown),
+	    cmocka_unit_test_setup_teardown(errors_name_file_line_and_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(mistyped_peer_id_is_an_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_keys_and_sections_are_warnings, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(syntax_error_names_line_and_column, setup, teardown),
+	    cmocka_unit_test_setup_teardown(file_discovery_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(explicit_missing_file_is_an_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(data_dir_falls_back_to_xdg_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(host_port_parsing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reference_lists_every_key_with_its_default, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,22 +80,23 @@ static void lookup_order_and_lines(void **state)
 static void scalar_kinds(void **state)
 {
 	(void)state;
-	struct toml_value *root = parse_ok(
-	    "hex = 0xff\noct = 0o17\nbin = 0b101\nbig = 9_223_372_036_854_775_807\n"
-	    "neg = -9223372036854775808\n"
-	    "f = 6.25e-1\ninf = -inf\nnan = nan\nt = true\n"
-	    "dt = 1979-05-27T07:32:00.5-07:00\nldt = 1979-05-27 07:32:00\n"
-	    "ld = 1979-05-27\nlt = 07:32:00.123456789\n"
-	    "nul = \"a\\u0000b\"\nml = \"\"\"\nx\\\n   y\"\"\"\n"
-	    "peers = [\"PP-A\", \"PP-B\",\n  # comment\n]\n"
-	    "pt = { x = 1, y.z = 2 }\n");
+	struct toml_value *root =
+	    parse_ok("hex = 0xff\noct = 0o17\nbin = 0b101\nbig = 9_223_372_036_854_775_807\n"
+	             "neg = -9223372036854775808\n"
+	             "f = 6.25e-1\ninf = -inf\nnan = nan\nt = true\n"
+	             "dt = 1979-05-27T07:32:00.5-07:00\nldt = 1979-05-27 07:32:00\n"
+	             "ld = 1979-05-27\nlt = 07:32:00.123456789\n"
+	             "nul = \"a\\u0000b\"\nml = \"\"\"\nx\\\n   y\"\"\"\n"
+	             "peers = [\"PP-A\", \"PP-B\",\n  # comment\n]\n"
+	             "pt = { x = 1, y.z = 2 }\n");
 	assert_int_equal(toml_int(toml_get(root, "hex")), 255);
 	assert_int_equal(toml_int(toml_get(root, "oct")), 15);
 	assert_int_equal(toml_int(toml_get(root, "bin")), 5);
 	assert_true(toml_int(toml_get(root, "big")) == INT64_MAX);
 	assert_true(toml_int(toml_get(root, "neg")) == INT64_MIN);
 	assert_true(toml_float(toml_get(root, "f")) == 0.625);
-	assert_true(isinf(toml_float(toml_get(root, "inf"))) && toml_float(toml_get(root, "inf")) < 0);
+	assert_true(isinf(toml_float(toml_get(root, "inf"))) &&
+	            toml_float(toml_get(root, "inf")) < 0);
 	assert_true(isnan(toml_float(toml_get(root, "nan"))));
 	assert_int_equal(toml_kind(toml_get(root, "t")), TOML_BOOL);
 	assert_int_equal(toml_bool(toml_get(root, "t")), 1);
@@ -248,13 +249,13 @@ static void empty_and_comment_only_documents(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(lookup_order_and_lines),
-		cmocka_unit_test(scalar_kinds),
-		cmocka_unit_test(typical_mistakes_name_line_and_column),
-		cmocka_unit_test(duplicates_are_rejected),
-		cmocka_unit_test(nesting_and_size_are_bounded),
-		cmocka_unit_test(big_tables_find_every_key_and_every_duplicate),
-		cmocka_unit_test(empty_and_comment_only_documents),
+	    cmocka_unit_test(lookup_order_and_lines),
+	    cmocka_unit_test(scalar_kinds),
+	    cmocka_unit_test(typical_mistakes_name_line_and_column),
+	    cmocka_unit_test(duplicates_are_rejected),
+	    cmocka_unit_test(nesting_and_size_are_bounded),
+	    cmocka_unit_test(big_tables_find_every_key_and_every_duplicate),
+	    cmocka_unit_test(empty_and_comment_only_documents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
