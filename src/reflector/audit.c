@@ -32,7 +32,9 @@ const struct audit_event_type audit_event_types[] = {
 	{"session_denied",
 	 "a session request was refused (reason, code, limit, current, maximum, "
 	 "retry_after_sec, message)"},
-	{"session_completed", "a session ended normally (test_id, bytes, duration_ms)"},
+	{"session_completed",
+	 "a session ended normally: session_close or the engine finished (test_id, bytes, "
+	 "duration_ms)"},
 	{"session_expired", "a session reached its expires_at and was stopped (test_id, bytes)"},
 	{"session_closed",
 	 "a session ended early: its control connection went away or the server stopped"},

@@ -201,6 +201,37 @@ static void table_has_one_line_meanings(void **state)
 	assert_int_equal(n, 15);
 }
 
+/* docs/GOVERNANCE.md lists exactly the table (habit 6: one table, docs
+ * checked against it). */
+static void docs_list_exactly_the_event_table(void **state)
+{
+	(void)state;
+	const char *src = getenv("PP_SOURCE_DIR");
+	if (src == NULL)
+		skip();
+	char doc[512], err[ERRBUF_LEN];
+	snprintf(doc, sizeof(doc), "%s/docs/GOVERNANCE.md", src);
+	char *text = fsutil_read_all(doc, 1 << 20, NULL, err);
+	assert_non_null(text);
+	size_t n = 0;
+	for (; audit_event_types[n].name != NULL; n++) {
+		char row[512];
+		snprintf(row, sizeof(row), "\n| `%s` | %s |\n", audit_event_types[n].name,
+		         audit_event_types[n].meaning);
+		if (strstr(text, row) == NULL)
+			fail_msg("docs/GOVERNANCE.md lacks the row%s", row);
+	}
+	const char *header = "| event_type | meaning (fields) |\n|---|---|\n";
+	char *p = strstr(text, header);
+	assert_non_null(p);
+	p += strlen(header);
+	size_t rows = 0;
+	for (; *p == '|'; p = strchr(p, '\n') + 1)
+		rows++;
+	assert_int_equal(rows, n); /* and no row for an event that does not exist */
+	free(text);
+}
+
 static void unopenable_path_names_it(void **state)
 {
 	(void)state;
@@ -390,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup(appends_across_a_restart_in_nested_dirs, fresh_log),
 		cmocka_unit_test_setup(refuses_unknown_event_types, fresh_log),
 		cmocka_unit_test_setup(table_has_one_line_meanings, fresh_log),
+		cmocka_unit_test_setup(docs_list_exactly_the_event_table, fresh_log),
 		cmocka_unit_test_setup(unopenable_path_names_it, fresh_log),
 		cmocka_unit_test_setup(coalesces_a_flood_into_two_lines, fresh_log),
 		cmocka_unit_test_setup(sustained_flood_is_one_line_per_window, fresh_log),
