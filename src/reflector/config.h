@@ -48,7 +48,7 @@ struct reflector_config {
 	struct {
 		bool pairing_enabled;
 		/* Canonical endpoint IDs (each checked, duplicates dropped), owned
-		 * (config_free). For peers_open: (const char *const *)this. */
+		 * (config_free); peers_open takes it as it is. */
 		char **authorized_peers;
 		size_t n_authorized_peers;
 	} access;

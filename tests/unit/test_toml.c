@@ -234,6 +234,62 @@ static void big_tables_find_every_key_and_every_duplicate(void **state)
 	free(text);
 }
 
+/* Mistakes beyond the toml-test selection, each rejected with a position. */
+static void more_bad_input_is_rejected(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+	    "a = 1_\n",
+	    "a = _1\n",
+	    "a = 1__0\n",
+	    "a = 0x\n",
+	    "a = +0x1\n",
+	    "a = 0X1F\n",
+	    "a = 0o8\n",
+	    "a = 1e\n",
+	    "a = 1.\n",
+	    "a = .5\n",
+	    "a = 1._5\n",
+	    "a = -01\n",
+	    "a = infinity\n",
+	    "a = True\n",
+	    "a = 07:32\n",
+	    "a = 07:32:00Z\n",
+	    "a = 1979-05-27T07:32:00+24:00\n",
+	    "a = 1979-13-01\n",
+	    "a = 1979-05-27T\n",
+	    "a = \"\\uD800\"\n",
+	    "a = \"\\U00110000\"\n",
+	    "a = '''x''''''\n",
+	    "a = \"x\x01\"\n",
+	    "# \x7f\n",
+	    "a = 1\rb = 2\n",
+	    "[a]\n[a.b]\n[a]\n",
+	    "[[a]]\n[a]\n",
+	    "a.b = 1\n[a]\n",
+	    "a = {b = {c = 1}}\na.b.d = 2\n",
+	    "[a.]\n",
+	    "[]\n",
+	    "a = [1 2]\n",
+	    "a = {b = 1\n}\n",
+	    "\"\"\"k\"\"\" = 1\n",
+	    "k\xc3\xa9 = 1\n",
+	    "a = 1 # ok\n b = \n",
+	    "a = \"\"\"\n\\ x\n\"\"\"\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[ERRBUF_LEN] = "";
+		struct toml_value *root = toml_parse(bad[i], strlen(bad[i]), err);
+		if (root != NULL) {
+			toml_free(root);
+			fail_msg("accepted case %zu: %s", i, bad[i]);
+		}
+		int line, col;
+		if (sscanf(err, "%d:%d: ", &line, &col) != 2 || line < 1 || col < 1)
+			fail_msg("case %zu: error without a position: %s", i, err);
+	}
+}
+
 static void empty_and_comment_only_documents(void **state)
 {
 	(void)state;
@@ -255,6 +311,7 @@ int main(void)
 	    cmocka_unit_test(duplicates_are_rejected),
 	    cmocka_unit_test(nesting_and_size_are_bounded),
 	    cmocka_unit_test(big_tables_find_every_key_and_every_duplicate),
+	    cmocka_unit_test(more_bad_input_is_rejected),
 	    cmocka_unit_test(empty_and_comment_only_documents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
