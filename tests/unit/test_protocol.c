@@ -681,6 +681,49 @@ static void features_are_bounded(void **state)
 	refuse(longname, PP_FROM_CLIENT, PP_ERR_INVALID_MESSAGE, "payload.features[0]");
 }
 
+/* The messages of seed 002 (sections 2.6 and 3.7), verbatim, decode. */
+static void seed_examples_decode(void **state)
+{
+	(void)state;
+	static const struct {
+		enum pp_dir from;
+		enum pp_msg_type type;
+		const char *text;
+	} examples[] = {
+		{PP_FROM_CLIENT, PP_MSG_HELLO,
+		 "{\n    \"request_id\": \"req-001\",\n    \"payload\": {\n      \"type\": \"hello\",\n"
+		 "      \"version\": \"1.0\",\n"
+		 "      \"features\": [\"throughput\", \"udp_echo\", \"path_meta\"]\n    }\n  }"},
+		{PP_FROM_CLIENT, PP_MSG_SESSION_REQUEST,
+		 "{\"request_id\": \"req-002\", \"payload\": {\"type\": \"session_request\", "
+		 "\"test_type\": \"udp_echo\", \"params\": {\"duration_sec\": 10, \"protocol\": null, "
+		 "\"streams\": null, \"reverse\": null}}}"},
+		{PP_FROM_CLIENT, PP_MSG_SESSION_CLOSE,
+		 "{\"request_id\": \"req-003\", \"payload\": {\"type\": \"session_close\", "
+		 "\"test_id\": \"550e8400-e29b-41d4-a716-446655440000\"}}"},
+		{PP_FROM_SERVER, PP_MSG_OK,
+		 "{\"request_id\": \"req-003\", \"payload\": { \"type\": \"ok\" }}"},
+		{PP_FROM_SERVER, PP_MSG_SESSION_DENY,
+		 "{\n  \"request_id\": \"req-011\",\n  \"payload\": {\n    \"type\": \"session_deny\",\n"
+		 "    \"reason\": \"rate_limited\",\n"
+		 "    \"message\": \"rate limit exceeded for this peer\",\n    \"retry_after_sec\": 60\n  }\n}"},
+	};
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		struct pp_msg m;
+		char err[ERRBUF_LEN];
+		enum pp_err_code code;
+		if (protocol_decode(examples[i].text, strlen(examples[i].text), examples[i].from, &m,
+		                    &code, err) != 0)
+			fail_msg("seed example %zu refused: %s", i, err);
+		assert_int_equal(m.type, examples[i].type);
+		if (m.type == PP_MSG_SESSION_DENY) {
+			assert_int_equal(m.u.session_deny.retry_after_sec, 60);
+			assert_null(m.u.session_deny.limit);
+		}
+		protocol_msg_free(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +746,7 @@ int main(void)
 		cmocka_unit_test(protocol_md_names_every_type_code_and_reason),
 		cmocka_unit_test(builders_fail_cleanly),
 		cmocka_unit_test(features_are_bounded),
+		cmocka_unit_test(seed_examples_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
