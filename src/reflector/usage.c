@@ -331,7 +331,7 @@ static int parse_peer(struct usage_ledger *ledger, json_t *obj, size_t index,
 		return errbuf_set(err, "%s: peers[%zu]: bad id", name, index);
 	if (find_peer(ledger, id) != NULL)
 		return errbuf_set(err, "%s: peers[%zu]: duplicate id %s", name, index, id);
-	if (last < -1 || bytes < 0 || !json_is_array(starts) ||
+	if (last < -1 || last > USAGE_MAX_TIME_MS || bytes < 0 || !json_is_array(starts) ||
 	    json_array_size(starts) > USAGE_MAX_STARTS_PER_PEER)
 		return errbuf_set(err, "%s: peers[%zu] (%s): value out of range", name, index, id);
 	if (ledger->n_peers >= USAGE_MAX_PEERS)
@@ -349,7 +349,8 @@ static int parse_peer(struct usage_ledger *ledger, json_t *obj, size_t index,
 	size_t j;
 	json_t *t;
 	json_array_foreach(starts, j, t) {
-		if (!json_is_integer(t) || json_integer_value(t) < 0)
+		if (!json_is_integer(t) || json_integer_value(t) < 0 ||
+		    json_integer_value(t) > USAGE_MAX_TIME_MS)
 			return errbuf_set(err, "%s: peers[%zu] (%s): bad test_starts_ms[%zu]", name,
 			                  index, id, j);
 		if (add_start(p, json_integer_value(t)) != 0)

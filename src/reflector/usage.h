@@ -26,6 +26,9 @@
 #define USAGE_MAX_STARTS_PER_PEER 4096
 #define USAGE_PEER_ID_MAX 128 /* bytes, including the NUL */
 #define USAGE_FILE_MAX_BYTES ((size_t)64 * 1024 * 1024)
+/* Times read from the file are at most 9999-12-31T23:59:59.999Z, so that
+ * adding an hour, a day or a cooldown can never overflow. */
+#define USAGE_MAX_TIME_MS ((int64_t)253402300799999)
 
 struct usage_ledger;
 
