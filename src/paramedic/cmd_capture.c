@@ -2,6 +2,7 @@
 #include "paramedic/cmd_capture.h"
 
 #include "paramedic/capture/analyze.h"
+#include "paramedic/capture/compare.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,8 +13,7 @@ static const struct {
 	const char *help;
 } subcommands[] = {
 	{"analyze", capture_analyze_main, "analyse one pcap/pcapng file"},
-	/* "compare" joins here with capture_compare_main (capture/compare.h)
-	 * once it is defined, so the program links at every step. */
+	{"compare", capture_compare_main, "compare two captures of the same traffic"},
 };
 
 int cmd_capture(int argc, char **argv)
