@@ -201,6 +201,26 @@ static void duplicates_are_counted_not_lost(void **state)
 	assert_int_equal(fa->dir[0].only.count, 0);
 	assert_int_equal(fb->dir[0].only.count, 0);
 	cmp_engine_free(e);
+
+	/* A SYN-ACK goes out with IPv4 ID 0 and is retransmitted identical 1 s
+	 * later: the lost first copy is a loss, not a duplicate. */
+	e = engine(1024, 16, 0);
+	start(e, T0, T0);
+	struct cmp_pkt s1 = seg(1, T0, 1, 0), s2 = seg(2, T0 + 1000 * MS, 1, 0);
+	s1.tcp_flags = s2.tcp_flags = 0x12;
+	struct cmp_pkt sb = routed(s2, 1), s3 = s2;
+	s3.frame = 3;
+	s3.ts_ns += MS; /* ...but a copy 1 ms later is one */
+	cmp_engine_add(e, CMP_A, &s1);
+	cmp_engine_add(e, CMP_A, &s2);
+	cmp_engine_add(e, CMP_B, &sb);
+	cmp_engine_add(e, CMP_A, &s3);
+	done(e, T0 + 1001 * MS, T0 + 1001 * MS);
+	fa = cmp_engine_flow(e, CMP_A, 0);
+	assert_int_equal(fa->dir[1].duplicates, 1);
+	assert_int_equal(fa->dir[1].only.count, 1);
+	assert_int_equal(fa->dir[1].only.frame[0], 1);
+	cmp_engine_free(e);
 }
 
 static void lost_original_is_told_from_its_retransmission(void **state)

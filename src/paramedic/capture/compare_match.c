@@ -12,6 +12,10 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
+/* Linux sends DF packets that are not from a connected socket (SYN-ACKs,
+ * TIME-WAIT ACKs, unconnected UDP) with IPv4 ID 0, so their retransmissions
+ * are identical: an ID-0 copy is a duplicate only this close to the first. */
+#define DUP_ID0_GAP_NS 50000000ll
 #define TCP_SYN 0x02
 #define TCP_ACK 0x10
 
@@ -298,6 +302,12 @@ void cmp_engine_side_done(struct cmp_engine *e, enum cmp_side side, int64_t last
 
 /* --- twins ------------------------------------------------------------- */
 
+static int64_t abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+
 static bool linkable(const struct cmp_engine *e, const struct entry *mine, const struct entry *cand)
 {
 	const struct cmp_flow *fm = &e->ft[mine->side].flows[mine->flow];
@@ -399,11 +409,6 @@ static void link_and_record(struct cmp_engine *e, struct entry *mine, struct ent
 	mine->matched = cand->matched = 1;
 }
 
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
-
 void cmp_engine_add(struct cmp_engine *e, enum cmp_side side, const struct cmp_pkt *p)
 {
 	int64_t t = side == CMP_B ? p->ts_ns - e->cfg.offset_hint_ns : p->ts_ns;
@@ -444,7 +449,8 @@ void cmp_engine_add(struct cmp_engine *e, enum cmp_side side, const struct cmp_p
 			continue;
 		if (c->side == side) {
 			if (c->flow == fi && c->dir == dir && p->ip_version == 4 &&
-			    c->pkt.ip_id == p->ip_id) {
+			    c->pkt.ip_id == p->ip_id &&
+			    (p->ip_id != 0 || abs64(t - c->t_aligned_ns) <= DUP_ID0_GAP_NS)) {
 				f->dir[dir].duplicates++;
 				return; /* not entered: the first copy stands for both */
 			}
