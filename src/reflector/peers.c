@@ -236,15 +236,13 @@ int peers_add(struct peer_store *store, const char *id, int64_t now_ms, bool *ad
 	snprintf(p->id, sizeof(p->id), "%s", canon);
 	p->source = PEER_SOURCE_PAIRED;
 	p->enrolled_at_ms = now_ms < 0 ? 0 : now_ms;
-	/* Persist first: a peer told "paired" must still be paired after a
-	 * restart, so the enrollment only counts once it is on disk. */
-	struct id_list next = {store->paired.items, store->paired.n + 1};
-	if (save(store, &next, err) != 0)
-		return -1;
+	/* The token is already spent when we get here, so the peer stays
+	 * enrolled in memory even if the write fails (-1 tells the caller to
+	 * log that it will not survive a restart), as usage does. */
 	store->paired.n++;
 	if (added != NULL)
 		*added = true;
-	return 0;
+	return save(store, &store->paired, err);
 }
 
 enum peers_remove_result peers_remove(struct peer_store *store, const char *id, char *err)

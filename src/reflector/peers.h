@@ -44,8 +44,9 @@ void peers_free(struct peer_store *store);
 bool peers_contains(const struct peer_store *store, const char *id);
 
 /* Enrolls id at now_ms and persists it. Idempotent: *added (may be NULL)
- * says whether it was new. -1 on a bad ID, a full store, or a failed write
- * (then the peer is not enrolled). */
+ * says whether it was new. -1 on a bad ID or a full store (nothing
+ * changed, *added false), or when only the write failed (*added true: the
+ * peer is enrolled in memory, err names the file). */
 int peers_add(struct peer_store *store, const char *id, int64_t now_ms, bool *added,
               char *err);
 

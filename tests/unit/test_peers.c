@@ -140,6 +140,22 @@ static void add_refuses_a_bad_id(void **state)
 	peers_free(s);
 }
 
+static void failed_write_still_enrolls_in_memory(void **state)
+{
+	(void)state;
+	char err[ERRBUF_LEN] = "";
+	struct peer_store *s = peers_open(tmpdir, NULL, 0, err);
+	assert_non_null(s);
+	assert_int_equal(mkdir(file, 0700), 0); /* rename over it will fail */
+	bool added = false;
+	assert_int_equal(peers_add(s, id_c, T0, &added, err), -1);
+	assert_true(added);
+	assert_non_null(strstr(err, "peers.json"));
+	assert_true(peers_contains(s, id_c));
+	assert_int_equal(rmdir(file), 0);
+	peers_free(s);
+}
+
 static void remove_answers_distinctly(void **state)
 {
 	(void)state;
@@ -262,6 +278,7 @@ int main(void)
 		cmocka_unit_test_setup(bad_config_id_is_an_error_naming_it, fresh_dir),
 		cmocka_unit_test_setup(enrolled_peers_survive_a_restart, fresh_dir),
 		cmocka_unit_test_setup(add_refuses_a_bad_id, fresh_dir),
+		cmocka_unit_test_setup(failed_write_still_enrolls_in_memory, fresh_dir),
 		cmocka_unit_test_setup(remove_answers_distinctly, fresh_dir),
 		cmocka_unit_test_setup(list_shows_sources_without_duplicates, fresh_dir),
 		cmocka_unit_test_setup(reload_picks_up_the_file, fresh_dir),
