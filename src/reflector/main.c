@@ -1,15 +1,104 @@
 /* reflector: the self-hosted, mTLS-authenticated test endpoint (seed 002). */
+#include "lib/errbuf.h"
+#include "lib/log.h"
+#include "reflector/cli.h"
 #include "version.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"serve", cmd_serve, "[--bind HOST:PORT]", "run the reflector until SIGTERM/SIGINT (SIGHUP reloads the peer list)"},
+	{"show-id", cmd_show_id, "", "print this reflector's endpoint ID (creates the identity on first use)"},
+	{"rotate-identity", cmd_rotate_identity, "", "replace the identity with a new key (a new endpoint ID)"},
+	{"pair", cmd_pair, "[--ttl 10m]", "create a one-time pairing token, valid for the TTL"},
+	{"status", cmd_status, "", "show the running server's state: uptime, connections, sessions, peers"},
+	{"peers", cmd_peers, "list | remove ID", "list the authorized peers, or remove an enrolled one"},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: reflector [-c FILE] [--json] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
+		fprintf(out, "  %-34s %s\n", left, commands[i].help);
+	}
+	fprintf(out, "\noptions:\n"
+	             "  -c, --config FILE   configuration file (else $REFLECTOR_CONFIG,\n"
+	             "                      /etc/reflector/reflector.toml,\n"
+	             "                      $XDG_CONFIG_HOME/reflector/reflector.toml, built-in defaults)\n"
+	             "  --json              machine-readable output (status, peers, pair, show-id)\n"
+	             "  --version, -h/--help\n");
+}
+
+static void print_config_warning(void *ctx, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "reflector: warning: %s\n", message);
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("reflector %s\n", PP_VERSION);
-		return 0;
+	struct cli cli = {0};
+	/* --json may stand anywhere; take it out of argv. */
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--json") == 0)
+			cli.json = true;
+		else
+			argv[n++] = argv[i];
 	}
-	fprintf(stderr, "usage: reflector [-c FILE] COMMAND\n");
-	return 2;
+	argc = n;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (++i == argc) {
+				fprintf(stderr, "reflector: %s needs a file\n", argv[i - 1]);
+				return 2;
+			}
+			cli.config_path = argv[i];
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("reflector %s\n", PP_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "reflector: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return 2;
+	}
+	const struct command *cmd = NULL;
+	for (size_t k = 0; k < N_COMMANDS; k++)
+		if (strcmp(argv[i], commands[k].name) == 0)
+			cmd = &commands[k];
+	if (cmd == NULL) {
+		fprintf(stderr, "reflector: unknown command '%s'\n", argv[i]);
+		usage(stderr);
+		return 2;
+	}
+	char err[ERRBUF_LEN];
+	if (config_load(cli.config_path, &cli.cfg, print_config_warning, NULL, err) != 0) {
+		fprintf(stderr, "reflector: %s\n", err);
+		return 2;
+	}
+	log_set_level(cli.cfg.logging.level);
+	int rc = cmd->fn(&cli, argc - i, argv + i);
+	config_free(&cli.cfg);
+	return rc;
 }

@@ -1,0 +1,290 @@
+#include "rproc.h"
+
+#include "lib/errbuf.h"
+#include "lib/fsutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int port = -1;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+int wait_until(int (*fn)(void *arg), void *arg, int timeout_ms)
+{
+	int v = 0;
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		if ((v = fn(arg)) != 0)
+			return v;
+		sleep_ms(20);
+	}
+	return v;
+}
+
+int rproc_write_config(struct rproc *r, const char *network_lines, const char *extra_toml)
+{
+	char text[16384];
+	snprintf(text, sizeof(text),
+	         "[identity]\nprivate_key_path = \"%s/identity.ed25519\"\n\n"
+	         "[network]\nlisten_address = \"127.0.0.1:%s\"\n"
+	         "data_port_range_start = %d\ndata_port_range_end = %d\n%s\n\n%s\n",
+	         r->data_dir, r->port, r->data_port_start, r->data_port_start + 9,
+	         network_lines ? network_lines : "", extra_toml ? extra_toml : "");
+	return fsutil_write_atomic(r->config_path, text, strlen(text), 0600, NULL);
+}
+
+int rproc_setup(struct rproc *r, const char *network_lines, const char *extra_toml)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "/tmp/pp-itest-XXXXXX");
+	if (mkdtemp(r->dir) == NULL)
+		return -1;
+	snprintf(r->data_dir, sizeof(r->data_dir), "%s/data", r->dir);
+	snprintf(r->config_path, sizeof(r->config_path), "%s/reflector.toml", r->dir);
+	snprintf(r->audit_path, sizeof(r->audit_path), "%s/audit.jsonl", r->data_dir);
+	snprintf(r->log_path, sizeof(r->log_path), "%s/server.log", r->dir);
+	snprintf(r->port, sizeof(r->port), "%d", free_port());
+	r->data_port_start = 20000 + (int)(getpid() % 2000) * 10;
+	return rproc_write_config(r, network_lines, extra_toml);
+}
+
+static int port_open(void *arg)
+{
+	struct rproc *r = arg;
+	if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
+		r->pid = 0;
+		return -1; /* died */
+	}
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(r->port)),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	if (!ok)
+		return 0;
+	char sock[400];
+	snprintf(sock, sizeof(sock), "%s/control.sock", r->data_dir);
+	return access(sock, F_OK) == 0;
+}
+
+int rproc_start(struct rproc *r)
+{
+	const char *bin = getenv("REFLECTOR_BIN");
+	if (bin == NULL)
+		return -1;
+	r->pid = fork();
+	if (r->pid < 0)
+		return -1;
+	if (r->pid == 0) {
+		int fd = open(r->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, bin, "-c", r->config_path, "serve", (char *)NULL);
+		_exit(127);
+	}
+	/* Generous: sanitizer builds on a loaded machine start slowly. */
+	if (wait_until(port_open, r, 20000) != 1) {
+		char log[4096] = "";
+		run_capture(log, sizeof(log), "cat %s", r->log_path);
+		fprintf(stderr, "reflector did not start:\n%s\n", log);
+		return -1;
+	}
+	char out[256];
+	if (rproc_cli(r, out, sizeof(out), "show-id") == 0)
+		sscanf(out, "%79s", r->endpoint_id);
+	return 0;
+}
+
+int rproc_stop(struct rproc *r)
+{
+	if (r->pid <= 0)
+		return -1;
+	kill(r->pid, SIGTERM);
+	int status = 0;
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(r->pid, &status, WNOHANG) == r->pid) {
+			r->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		sleep_ms(20);
+	}
+	kill(r->pid, SIGKILL);
+	waitpid(r->pid, &status, 0);
+	r->pid = 0;
+	return -1;
+}
+
+void rproc_cleanup(struct rproc *r)
+{
+	if (r->pid > 0)
+		rproc_stop(r);
+	if (r->dir[0] && getenv("PP_KEEP_TEST_DIRS") == NULL) {
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", r->dir);
+	}
+}
+
+static int vrun_capture(char *out, size_t outlen, const char *fmt, va_list ap)
+{
+	char cmd[8192];
+	vsnprintf(cmd, sizeof(cmd) - 8, fmt, ap);
+	strcat(cmd, " 2>&1");
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	size_t n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	while (fgetc(p) != EOF) /* drain what did not fit */
+		;
+	int status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_capture(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vrun_capture(out, outlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int rproc_cli(struct rproc *r, char *out, size_t outlen, const char *fmt, ...)
+{
+	char args[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return run_capture(out, outlen, "%s -c %s %s", getenv("REFLECTOR_BIN"), r->config_path, args);
+}
+
+json_t *rproc_audit(const struct rproc *r)
+{
+	FILE *f = fopen(r->audit_path, "r");
+	if (f == NULL)
+		return NULL;
+	json_t *lines = json_array();
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		json_error_t jerr;
+		json_t *obj = json_loads(line, 0, &jerr);
+		/* A line that is not JSON shows up as null for the validity test. */
+		json_array_append_new(lines, obj != NULL ? obj : json_null());
+	}
+	free(line);
+	fclose(f);
+	return lines;
+}
+
+int rproc_audit_count(const struct rproc *r, const char *event_type, const char *peer_id,
+                      const char *reason)
+{
+	json_t *lines = rproc_audit(r);
+	int n = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(lines, i, e) {
+		const char *t = json_string_value(json_object_get(e, "event_type"));
+		const char *p = json_string_value(json_object_get(e, "peer_id"));
+		const char *why = json_string_value(json_object_get(e, "reason"));
+		if (t == NULL || strcmp(t, event_type) != 0)
+			continue;
+		if (peer_id != NULL && (p == NULL || strcmp(p, peer_id) != 0))
+			continue;
+		if (reason != NULL && (why == NULL || strcmp(why, reason) != 0))
+			continue;
+		json_t *count = json_object_get(e, "count");
+		n += json_is_integer(count) ? (int)json_integer_value(count) : 1;
+	}
+	json_decref(lines);
+	return n;
+}
+
+int rproc_client(struct rproc *r, const char *name, struct identity *out)
+{
+	char path[512], err[ERRBUF_LEN];
+	snprintf(path, sizeof(path), "%s/clients/%s.key", r->dir, name);
+	if (identity_load_or_create(path, out, NULL, err) != 0) {
+		fprintf(stderr, "client identity: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+struct link *rproc_connect(struct rproc *r, const struct identity *id, char *err)
+{
+	return link_connect("127.0.0.1", r->port, id, NULL, 10000, err);
+}
+
+int rproc_pair_token(struct rproc *r, const char *ttl, char *token, size_t tokenlen)
+{
+	char out[4096];
+	if (rproc_cli(r, out, sizeof(out), "--json pair --ttl %s 2>/dev/null", ttl) != 0)
+		return -1;
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	const char *t = json_string_value(json_object_get(j, "token"));
+	int rc = -1;
+	if (t != NULL) {
+		snprintf(token, tokenlen, "%s", t);
+		rc = 0;
+	}
+	json_decref(j);
+	return rc;
+}
+
+const char *rproc_request(struct link *l, const char *type, json_t *fields, json_t **payload_out)
+{
+	static char got[64];
+	char err[ERRBUF_LEN];
+	json_t *res = link_request(l, type, fields, 10000, err);
+	json_t *payload = json_object_get(res, "payload");
+	const char *t = json_string_value(json_object_get(payload, "type"));
+	snprintf(got, sizeof(got), "%s", t != NULL ? t : (res == NULL ? "(no answer)" : "(no type)"));
+	if (payload_out != NULL)
+		*payload_out = json_incref(payload);
+	json_decref(res);
+	return got;
+}
+
+int rproc_setup_with_client(struct rproc *r, struct identity *client, const char *network_lines,
+                            const char *extra_toml)
+{
+	if (rproc_setup(r, network_lines, NULL) != 0 || rproc_client(r, "alice", client) != 0)
+		return -1;
+	char extra[8192];
+	snprintf(extra, sizeof(extra), "[access]\nauthorized_peers = [\"%s\"]\n\n%s\n", client->id,
+	         extra_toml ? extra_toml : "");
+	return rproc_write_config(r, network_lines, extra);
+}
