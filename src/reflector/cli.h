@@ -9,6 +9,7 @@
 
 #include "reflector/config.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 
 struct cli {

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct evloop;
 struct evconnlistener;
