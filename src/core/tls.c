@@ -335,3 +335,26 @@ int tls_cert_write_pem(X509 *cert, const char *path, char *err)
 	BIO_free(mem);
 	return rc;
 }
+
+const char *tls_alert_name(int description)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} alerts[] = {
+		{0, "close notify"}, {10, "unexpected message"}, {20, "bad record mac"},
+		{22, "record overflow"}, {40, "handshake failure"}, {42, "bad certificate"},
+		{43, "unsupported certificate"}, {44, "certificate revoked"}, {45, "certificate expired"},
+		{46, "certificate unknown"}, {47, "illegal parameter"}, {48, "unknown CA"},
+		{49, "access denied"}, {50, "decode error"}, {51, "decrypt error"},
+		{70, "protocol version"}, {71, "insufficient security"}, {80, "internal error"},
+		{86, "inappropriate fallback"}, {90, "user canceled"}, {109, "missing extension"},
+		{110, "unsupported extension"}, {112, "unrecognized name"},
+		{113, "bad certificate status response"}, {115, "unknown PSK identity"},
+		{116, "certificate required"}, {120, "no application protocol"},
+	};
+	for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+		if (alerts[i].code == (description & 0xff))
+			return alerts[i].name;
+	return "unknown alert";
+}

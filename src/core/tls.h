@@ -52,6 +52,10 @@ int tls_cert_endpoint_id(X509 *cert, char out[ENDPOINT_ID_LEN], char *err);
  * "no OpenSSL error"), then clears the queue. Returns buf. */
 const char *tls_openssl_error(char *buf, size_t len);
 
+/* The name of a TLS alert description (RFC 8446 §6), e.g. 116 →
+ * "certificate required"; OpenSSL 3.0's own table lacks the TLS 1.3 ones. */
+const char *tls_alert_name(int description);
+
 /* Writes cert as PEM to path (atomically, mode 0644), e.g. for
  * `openssl x509 -text -in path`. */
 int tls_cert_write_pem(X509 *cert, const char *path, char *err);

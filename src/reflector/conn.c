@@ -7,6 +7,7 @@
 #include "lib/evloop.h"
 #include "lib/frame.h"
 #include "lib/log.h"
+#include "reflector/governance.h"
 #include "reflector/handlers.h"
 #include "reflector/peers.h"
 #include "reflector/pairing.h"
@@ -18,6 +19,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <stdlib.h>
@@ -46,7 +48,7 @@ static void addr_to_text(const struct sockaddr *sa, char *out, size_t outlen)
 void conn_free(struct conn *c)
 {
 	struct server *srv = c->srv;
-	if (c->state != CONN_HANDSHAKE)
+	if (c->state != CONN_HANDSHAKE && srv->sessions != NULL) /* NULL: shutting down */
 		sessions_end_matching(srv->sessions, c, NULL, SESSION_END_DISCONNECTED);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -81,6 +83,19 @@ static void deadline_cb(void *arg)
 	}
 }
 
+/* OpenSSL's error queue says little ("reason(1)") about a failed
+ * handshake; the alert that went over the wire says what an operator needs:
+ * "certificate required", "no application protocol", "protocol version". */
+static void tls_info_cb(const SSL *ssl, int where, int ret)
+{
+	if (!(where & SSL_CB_ALERT))
+		return;
+	struct conn *c = SSL_get_app_data(ssl);
+	if (c != NULL && c->tls_alert[0] == '\0')
+		snprintf(c->tls_alert, sizeof(c->tls_alert), "%s alert: %s",
+		         (where & SSL_CB_READ) ? "peer sent" : "sent", tls_alert_name(ret));
+}
+
 void conn_accept(struct server *srv, int fd, const struct sockaddr *sa, int salen)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -91,6 +106,8 @@ void conn_accept(struct server *srv, int fd, const struct sockaddr *sa, int sale
 		close(fd);
 		return;
 	}
+	SSL_set_app_data(ssl, c);
+	SSL_set_info_callback(ssl, tls_info_cb);
 	memcpy(&c->addr, sa, (size_t)salen < sizeof(c->addr) ? (size_t)salen : sizeof(c->addr));
 	addr_to_text(sa, c->addr_text, sizeof(c->addr_text));
 	c->srv = srv;
@@ -151,7 +168,7 @@ void conn_shutdown(struct conn *c)
 {
 	if (c->state == CONN_CLOSING)
 		return;
-	if (c->state != CONN_HANDSHAKE)
+	if (c->state != CONN_HANDSHAKE && c->srv->sessions != NULL)
 		sessions_end_matching(c->srv->sessions, c, NULL, SESSION_END_DISCONNECTED);
 	c->state = CONN_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
@@ -212,9 +229,10 @@ static void handshake_failed(struct conn *c)
 {
 	struct server *srv = c->srv;
 	char reason[ERRBUF_LEN] = "connection closed during the handshake";
-	unsigned long e;
-	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
-		ERR_error_string_n(e, reason, sizeof(reason));
+	if (c->tls_alert[0] != '\0')
+		snprintf(reason, sizeof(reason), "%s", c->tls_alert);
+	while (bufferevent_get_openssl_error(c->bev) != 0)
+		; /* drained: the alert above is the useful part */
 	ERR_clear_error();
 	log_info("%s: TLS handshake failed: %s", c->addr_text, reason);
 	srv->counters.handshake_failures++;

@@ -33,6 +33,7 @@ struct conn {
 	struct sockaddr_storage addr;
 	char addr_text[64]; /* "192.0.2.1" or "2001:db8::1", no port */
 	char peer_id[ENDPOINT_ID_LEN];
+	char tls_alert[96]; /* last TLS alert sent or received, for the audit log */
 	struct evloop_timer *deadline;
 	int64_t accepted_ms;
 	int pairing_attempts;

@@ -43,7 +43,7 @@ start_reflector() {
 	"$REFLECTOR_BIN" -c "$T/reflector.toml" serve >>"$T/server.log" 2>&1 &
 	RPID=$!
 	for _ in $(seq 1 500); do
-		[ -S "$T/data/control.sock" ] && ss -Hltn "sport = :$PORT" | grep -q . && break
+		[ -S "$T/data/control.sock" ] && break # created after the listener is bound
 		kill -0 "$RPID" 2>/dev/null || fail "reflector died at start"
 		sleep 0.02
 	done

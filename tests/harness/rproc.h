@@ -16,11 +16,11 @@
 #include <sys/types.h>
 
 struct rproc {
-	char dir[256];
-	char data_dir[300];
-	char config_path[300];
-	char audit_path[300];
-	char log_path[300]; /* the server's stdout+stderr */
+	char dir[64];
+	char data_dir[128];
+	char config_path[128];
+	char audit_path[256];
+	char log_path[128]; /* the server's stdout+stderr */
 	char port[8];       /* control port on 127.0.0.1 */
 	int data_port_start;
 	pid_t pid;

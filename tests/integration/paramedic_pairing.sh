@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # paramedic id / pair / hello against a real reflector: enrolment, the
 # pinned reflector ID, refusal of a changed key, and bad command lines.
-source "$PP_SOURCE_DIR/tests/harness/lib.sh"
+source "${PP_SOURCE_DIR:?}/tests/harness/lib.sh" || exit 1
 PM="$T/pm"
 pm() { "$PARAMEDIC_BIN" --data-dir "$PM" "$@"; }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seed 002 checklist rows 39-43: configuration, plus the start-up errors SPEC
 # asks for (bad config, unreadable key, port in use: one clear line, non-zero).
-source "$PP_SOURCE_DIR/tests/harness/lib.sh"
+source "${PP_SOURCE_DIR:?}/tests/harness/lib.sh" || exit 1
 unset REFLECTOR_CONFIG
 
 status_json() { "$REFLECTOR_BIN" -c "$T/reflector.toml" --json status; }

@@ -2,15 +2,17 @@
 # Seed 002 §5.1: 50 concurrent connections that fail mTLS (no client
 # certificate), then a valid session: no crash, no hang, and the valid peer
 # is served. The denials are coalesced in the audit log.
-source "$PP_SOURCE_DIR/tests/harness/lib.sh"
+source "${PP_SOURCE_DIR:?}/tests/harness/lib.sh" || exit 1
 mkdir -p "$T"
 ALICE=$(make_client alice) || fail "make_client"
 start_reflector "[access]
 authorized_peers = [\"$ALICE\"]"
+clients=()
 for _ in $(seq 1 50); do
 	(echo | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -alpn pp-link/1 -brief >/dev/null 2>&1) &
+	clients+=($!)
 done
-wait
+wait "${clients[@]}" # not the reflector
 kill -0 "$RPID" || fail "reflector died under 50 garbage connections"
 "$PARAMEDIC_BIN" --data-dir "$T/clients/alice/pm" hello "127.0.0.1:$PORT" >"$T/hello.out" 2>&1 ||
 	fail "valid peer not served after the flood: $(cat "$T/hello.out")"

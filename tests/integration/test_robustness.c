@@ -40,6 +40,20 @@ static int closed_by_server(int fd, int timeout_ms)
 	}
 }
 
+static int no_handshakes_in_progress(void *arg)
+{
+	struct rproc *r = arg;
+	char out[8192];
+	if (rproc_cli(r, out, sizeof(out), "--json status") != 0)
+		return 0;
+	json_error_t jerr;
+	json_t *st = json_loads(out, 0, &jerr);
+	int none = json_integer_value(json_object_get(json_object_get(st, "connections"), "handshaking")) == 0 &&
+	           json_object_get(st, "connections") != NULL;
+	json_decref(st);
+	return none;
+}
+
 static json_t *hello(void)
 {
 	return json_pack("{s:s, s:[]}", "version", "1.0", "features");
@@ -177,6 +191,7 @@ static void handshakes_per_source_and_connections_are_capped(void **state)
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
 	/* The slots free up when those go away. */
+	assert_true(wait_until(no_handshakes_in_progress, &r, 10000));
 	struct link *ls[5];
 	for (int i = 0; i < 5; i++)
 		ls[i] = connect_ok(&r, &alice);

@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static char dir[64], path[128];
+static char dir[64], path[100];
 
 static int setup(void **state)
 {
@@ -48,20 +48,33 @@ struct client_job {
 	json_t *response;
 	char err[ERRBUF_LEN];
 	struct evloop *loop;
+	volatile int done;
 };
+
+/* libevent is not told about threads here: the loop polls the flag. */
+static void stop_when_done(void *arg)
+{
+	struct client_job *job = arg;
+	if (job->done)
+		evloop_stop(job->loop);
+}
 
 static void *client_thread(void *arg)
 {
 	struct client_job *job = arg;
 	int not_running;
 	job->response = control_call(path, json_pack("{s:s}", "cmd", job->cmd), 5000, &not_running, job->err);
-	evloop_stop(job->loop);
+	__atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
 static json_t *call_through_loop(struct evloop *loop, const char *cmd)
 {
-	struct client_job job = {.cmd = cmd, .loop = loop};
+	static struct client_job job;
+	memset(&job, 0, sizeof(job));
+	job.cmd = cmd;
+	job.loop = loop;
+	evloop_add_periodic(loop, "test-done", 10, stop_when_done, &job, NULL);
 	pthread_t th;
 	pthread_create(&th, NULL, client_thread, &job);
 	evloop_run(loop);
