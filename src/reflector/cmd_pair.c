@@ -16,13 +16,13 @@
 #define PAIR_DEFAULT_TTL "10m"
 
 /* No server running: write the token where the next `serve` finds it. */
-static json_t *pair_offline(struct cli *cli, int64_t ttl_sec, char *err)
+static json_t *pair_offline(struct cli *cli, uint32_t ttl_sec, char *err)
 {
 	struct identity id = {0};
 	if (identity_load_or_create(cli->cfg.identity.private_key_path, &id, NULL, err) != 0)
 		return NULL;
 	struct pairing_store *store = pairing_open(cli->cfg.data_dir, err);
-	char token[PAIRING_TOKEN_TEXT_LEN];
+	char token[PAIRING_TOKEN_LEN];
 	int64_t expires_ms;
 	json_t *out = NULL;
 	if (store != NULL && pairing_create(store, ttl_sec, clock_wall_ms(), token, &expires_ms, err) == 0) {
@@ -54,7 +54,7 @@ int cmd_pair(struct cli *cli, int argc, char **argv)
 		ttl_text = optarg;
 	}
 	char err[ERRBUF_LEN];
-	int64_t ttl_sec;
+	uint32_t ttl_sec;
 	if (pairing_parse_ttl(ttl_text, &ttl_sec, err) != 0) {
 		fprintf(stderr, "reflector pair: --ttl: %s\n", err);
 		return 2;

@@ -4,7 +4,7 @@
 #include "core/endpoint_id.h"
 #include "lib/errbuf.h"
 #include "reflector/control.h"
-#include "reflector/peers_config.h"
+#include "reflector/peers.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +27,8 @@ static void print_peers(const json_t *peers)
 /* Without a server: the config's list and the enrolled file, directly. */
 static json_t *offline(struct cli *cli, const char *remove_id, char *err)
 {
-	struct peer_store *store = peers_open_for(&cli->cfg, err);
+	struct peer_store *store = peers_open(cli->cfg.data_dir, cli->cfg.access.authorized_peers,
+	                                      cli->cfg.access.n_authorized_peers, err);
 	if (store == NULL)
 		return NULL;
 	json_t *out = NULL;

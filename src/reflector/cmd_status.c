@@ -32,9 +32,11 @@ static void print_human(const json_t *st)
 	       num(st, "connections", "handshaking"), num(st, "connections", "pairing"));
 	const json_t *peers = json_object_get(st, "peers");
 	printf("  Peers        : %zu authorized\n", json_array_size(peers));
-	printf("  Pairing      : %s, %lld open token(s)\n",
-	       json_is_true(json_object_get(json_object_get(st, "pairing"), "enabled")) ? "enabled" : "disabled",
-	       num(st, "pairing", "open_tokens"));
+	const json_t *pairing = json_object_get(st, "pairing");
+	const char *closes = json_string_value(json_object_get(pairing, "closes_at"));
+	printf("  Pairing      : %s, window %s%s\n",
+	       json_is_true(json_object_get(pairing, "enabled")) ? "enabled" : "disabled",
+	       closes ? "open until " : "closed", closes ? closes : "");
 	const json_t *q = json_object_get(st, "quotas");
 	printf("  Quotas       : %lld s max, %lld concurrent, %lld/hour/peer, cooldown %lld s, %lld bytes/day/peer\n",
 	       num(q, "max_test_duration_sec", NULL), num(q, "max_concurrent_tests", NULL),

@@ -183,6 +183,20 @@ static void on_session_close(struct conn *c, const struct pp_msg *m)
 	conn_send(c, protocol_ok(m->request_id));
 }
 
+static const char *pairing_failure_message(enum pairing_result res)
+{
+	switch (res) {
+	case PAIRING_EXPIRED:
+		return "pairing token expired: ask the reflector's operator for a new one";
+	case PAIRING_ALREADY_USED:
+		return "pairing token already used: tokens are single-use";
+	case PAIRING_ERROR:
+		return "the reflector could not record the pairing (see its log)";
+	default:
+		return "invalid pairing token";
+	}
+}
+
 static void on_pair_request(struct conn *c, const struct pp_msg *m)
 {
 	struct server *srv = c->srv;
@@ -198,7 +212,7 @@ static void on_pair_request(struct conn *c, const struct pp_msg *m)
 	enum pairing_result res = pairing_redeem(srv->pairing, m->u.pair_request.token, now_ms, err);
 	if (res != PAIRING_OK) {
 		r.success = false;
-		r.message = pairing_result_message(res);
+		r.message = pairing_failure_message(res);
 		srv_audit_pairing_failed(srv, c, r.message);
 		conn_send(c, protocol_pair_response(m->request_id, &r));
 		if (++c->pairing_attempts >= CONN_MAX_PAIRING_ATTEMPTS)

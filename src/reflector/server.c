@@ -10,7 +10,7 @@
 #include "reflector/conn.h"
 #include "reflector/control.h"
 #include "reflector/pairing.h"
-#include "reflector/peers_config.h"
+#include "reflector/peers.h"
 #include "reflector/server_audit.h"
 #include "reflector/server_control.h"
 #include "reflector/sessions.h"
@@ -106,7 +106,8 @@ static void on_reload_signal(int signo, void *arg)
 		log_error("SIGHUP: keeping the old configuration: %s", err);
 		return;
 	}
-	if (peers_set_config_from(srv->peers, &fresh, err) != 0) {
+	if (peers_set_config(srv->peers, fresh.access.authorized_peers,
+	                     fresh.access.n_authorized_peers, err) != 0) {
 		log_error("SIGHUP: %s", err);
 		config_free(&fresh);
 		return;
@@ -207,7 +208,8 @@ int server_init(struct server *srv, struct reflector_config *cfg, const char *cl
 	srv->audit = audit_open(srv->cfg.logging.audit_log_path, err);
 	if (srv->audit == NULL)
 		return -1;
-	srv->peers = peers_open_for(&srv->cfg, err);
+	srv->peers = peers_open(srv->cfg.data_dir, srv->cfg.access.authorized_peers,
+	                        srv->cfg.access.n_authorized_peers, err);
 	if (srv->peers == NULL)
 		return -1;
 	if ((srv->pairing = pairing_open(srv->cfg.data_dir, err)) == NULL)

@@ -28,6 +28,11 @@ static json_t *session_json(const struct session *s, int64_t now_ms)
 	                 (json_int_t)(left_ms > 0 ? (left_ms + 999) / 1000 : 0));
 }
 
+static int cfg_pairing_enabled(const struct server *srv)
+{
+	return srv->cfg.access.pairing_enabled;
+}
+
 static json_t *status(struct server *srv)
 {
 	int64_t now_ms = clock_wall_ms();
@@ -38,10 +43,17 @@ static json_t *status(struct server *srv)
 	for (struct session *s = sessions_first(srv->sessions); s != NULL; s = s->next)
 		json_array_append_new(sessions, session_json(s, now_ms));
 	json_t *peers = peers_list_json(srv->peers);
+	json_t *pairing = json_pack("{s:b, s:b}", "enabled", cfg_pairing_enabled(srv), "window_open",
+	                            pairing_window_open(srv->pairing, now_ms));
+	if (pairing_window_open(srv->pairing, now_ms)) {
+		char closes[PP_RFC3339_BUF_BYTES];
+		protocol_format_rfc3339_ms(pairing_window_closes_at_ms(srv->pairing, now_ms), closes);
+		json_object_set_new(pairing, "closes_at", json_string(closes));
+	}
 	const struct reflector_config *cfg = &srv->cfg;
 	return json_pack(
 	    "{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
-	    "s:{s:i, s:i, s:i, s:i}, s:o, s:{s:i, s:b}, s:o, "
+	    "s:{s:i, s:i, s:i, s:i}, s:o, s:o, s:o, "
 	    "s:{s:i, s:i, s:i, s:i, s:I, s:b, s:b, s:i}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I}, s:b}",
 	    "ok", 1, "endpoint_id", srv->id.id, "version", PP_VERSION, "listen",
@@ -51,8 +63,7 @@ static json_t *status(struct server *srv)
 	    "connections", "total", (int)srv->n_conns, "handshaking", (int)by_state[CONN_HANDSHAKE],
 	    "pairing", (int)by_state[CONN_PAIRING], "authorized", (int)by_state[CONN_AUTHORIZED],
 	    "active_sessions", sessions,
-	    "pairing", "open_tokens", (int)pairing_open_count(srv->pairing, now_ms), "enabled",
-	    cfg->access.pairing_enabled,
+	    "pairing", pairing,
 	    "peers", peers,
 	    "quotas", "max_test_duration_sec", (int)cfg->quotas.max_test_duration_sec,
 	    "max_concurrent_tests", (int)cfg->quotas.max_concurrent_tests,
@@ -72,9 +83,12 @@ static json_t *status(struct server *srv)
 static json_t *pair(struct server *srv, const json_t *request)
 {
 	json_int_t ttl_sec = json_integer_value(json_object_get(request, "ttl_sec"));
-	char token[PAIRING_TOKEN_TEXT_LEN], err[ERRBUF_LEN];
+	if (ttl_sec < PAIRING_TTL_MIN_SEC || ttl_sec > PAIRING_TTL_MAX_SEC)
+		return control_error("pairing TTL must be between %d s and %d s", PAIRING_TTL_MIN_SEC,
+		                     PAIRING_TTL_MAX_SEC);
+	char token[PAIRING_TOKEN_LEN], err[ERRBUF_LEN];
 	int64_t now_ms = clock_wall_ms(), expires_ms;
-	if (pairing_create(srv->pairing, ttl_sec, now_ms, token, &expires_ms, err) != 0)
+	if (pairing_create(srv->pairing, (uint32_t)ttl_sec, now_ms, token, &expires_ms, err) != 0)
 		return control_error("%s", err);
 	char expires[PP_RFC3339_BUF_BYTES];
 	protocol_format_rfc3339_ms(expires_ms, expires);
