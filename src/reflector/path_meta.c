@@ -12,7 +12,7 @@
 
 static FILE *open_under(const char *root, const char *path)
 {
-	char full[512];
+	char full[1200];
 	snprintf(full, sizeof(full), "%s%s", strcmp(root, "/") == 0 ? "" : root, path);
 	return fopen(full, "r");
 }
@@ -61,7 +61,7 @@ static json_t *read_interfaces(const char *root)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
 			continue;
-		char path[600];
+		char path[128];
 		snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", e->d_name);
 		FILE *f = open_under(root, path);
 		int mtu;
