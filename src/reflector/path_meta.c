@@ -61,7 +61,7 @@ static json_t *read_interfaces(const char *root)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
 			continue;
-		char path[128];
+		char path[300]; /* d_name is at most 255 bytes */
 		snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", e->d_name);
 		FILE *f = open_under(root, path);
 		int mtu;
