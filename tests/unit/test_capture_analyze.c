@@ -504,6 +504,25 @@ static void icmp_and_udp_answered_tcp_not(void **state)
 	capture_report_free(rep);
 }
 
+static void refused_tcp_is_an_answer(void **state)
+{
+	(void)state;
+	struct pb_spec s = seg(true, 0, 0, 0, 0);
+	s.proto = 1;
+	s.icmp_type = 8;
+	put(&s, 0);
+	s = seg(false, 0, 0, 0, 0);
+	s.proto = 1;
+	s.icmp_type = 0;
+	put(&s, 0);
+	tcp(true, SYN, CISN, 0, 0);
+	tcp(false, RST | ACK, 0, CISN + 1, 0);
+	struct capture_report *rep = analyze(0);
+	assert_null(find(rep, "proto.tcp_blocked"));
+	assert_non_null(find(rep, "tcp.refused"));
+	capture_report_free(rep);
+}
+
 static void idle_gap_then_loss(void **state)
 {
 	(void)state;
@@ -650,6 +669,7 @@ int main(void)
 		T(l2_same_packet_with_same_macs),
 		T(l2_dst_is_src_and_inconsistent_macs),
 		T(icmp_and_udp_answered_tcp_not),
+		T(refused_tcp_is_an_answer),
 		T(idle_gap_then_loss),
 		T(oversize_segment),
 		T(flow_table_evicts_oldest_and_says_so),

@@ -40,7 +40,7 @@ struct pair {
 	uint8_t a[16], b[16];
 	uint64_t echo_req[2], echo_rep[2];
 	uint64_t udp[2];
-	uint64_t tcp_syn[2], tcp_synack[2], tcp_data[2];
+	uint64_t tcp_syn[2], tcp_synack[2], tcp_data[2], tcp_rst[2];
 	uint64_t first_syn_frame;
 };
 

@@ -19,9 +19,10 @@ const struct finding_info finding_catalogue[] = {
 	{"checksum.unverifiable", "checksums not verifiable (snaplen)",
 	 "the capture kept only the start of these packets, so their checksums cannot be checked",
 	 "capture with -s 0 to verify checksums; these packets were not flagged"},
-	{"checksum.tx_offload", "bad checksums on packets this host sent (TX offload artefact)",
-	 "the NIC (or veth) fills checksums after the capture point: harmless on real NICs; "
-	 "on veth/userspace datapaths (OVS, containers) the unfinished checksum can reach the peer",
+	{"checksum.tx_offload", "checksums left for offload (TX offload artefact, not corruption)",
+	 "the sender's stack left the checksum for the NIC to fill after the capture point "
+	 "(harmless on real NICs); seen on received packets, they crossed a veth/virtual link "
+	 "that trusts offload, where a userspace datapath (OVS, containers) may drop them",
 	 "usually nothing; if TCP fails between containers/VMs, try `ethtool -K IFACE tx off` on "
 	 "the veth/tap"},
 	{"checksum.corruption", "bad checksums on received packets (corruption)",

@@ -55,7 +55,7 @@ struct tcp_dir {
 	bool sack_ok;
 	bool df_seen;
 	uint32_t max_ip_bytes;   /* largest IP packet sent */
-	uint64_t retrans, fast_retrans, dup_acks, zero_windows, rsts, syns, oversize;
+	uint64_t retrans, fast_retrans, dup_acks, zero_windows, rsts, syns, fins, oversize;
 	uint64_t first_retrans_frame, first_zero_win_frame, first_rst_frame, first_oversize_frame;
 	/* delivery of sizes, for the PMTU black hole: recent first sends */
 	uint32_t ring_end[FLOW_RING];

@@ -145,6 +145,8 @@ void hosts_picture(struct capture_ctx *c, const struct pkt *p, const struct pcap
 			x->tcp_syn[d]++;
 		} else if ((fl & PKT_TCP_SYN) && (fl & PKT_TCP_ACK)) {
 			x->tcp_synack[d]++;
+		} else if (fl & PKT_TCP_RST) {
+			x->tcp_rst[d]++; /* refused is still an answer */
 		} else if (p->tcp.payload_bytes > 0) {
 			x->tcp_data[d]++;
 		}
@@ -203,8 +205,10 @@ static void checksum_findings(struct capture_ctx *c)
 			rep->tx_offload += n;
 			findings_add(&rep->findings, "checksum.tx_offload", SEV_INFO, a,
 			             x->partial ? x->partial_frame : x->bad_frames[0],
-			             "%llu packet(s) sent by %s (this host) with unfinished checksums",
-			             (unsigned long long)n, a);
+			             "%llu packet(s) from %s with the checksum left for offload "
+			             "(%llu holding only the pseudo-header sum%s)",
+			             (unsigned long long)n, a, (unsigned long long)x->partial,
+			             x->sent_out ? "; marked outgoing by the capture" : "");
 		} else {
 			rep->corrupt += x->bad;
 			char protos[48] = "";
@@ -235,7 +239,8 @@ static void picture_findings(struct capture_ctx *c)
 			continue;
 		for (int d = 0; d < 2; d++) {
 			/* d sent SYNs the other side never answered... */
-			if (x->tcp_syn[d] == 0 || x->tcp_synack[!d] > 0 || x->tcp_data[!d] > 0)
+			if (x->tcp_syn[d] == 0 || x->tcp_synack[!d] > 0 || x->tcp_data[!d] > 0 ||
+			    x->tcp_rst[!d] > 0)
 				continue;
 			/* ...while it does answer ICMP echo or UDP */
 			bool icmp = x->echo_req[d] > 0 && x->echo_rep[!d] > 0;

@@ -161,6 +161,8 @@ void tcp_packet(struct capture_ctx *c, struct flow *f, int dir, const struct pkt
 	if (p->ip.df)
 		me->df_seen = true;
 	handshake(c, f, dir, p, frame);
+	if (fl & PKT_TCP_FIN)
+		me->fins++;
 	if (fl & PKT_TCP_RST) {
 		me->rsts++;
 		if (me->first_rst_frame == 0)

@@ -117,11 +117,14 @@ static void size_findings(struct capture_ctx *c, struct flow *f, const char *nam
 		}
 	}
 	/* A ClientHello without a ServerHello, once we can tell it is not just
-	 * the capture ending: a second passed, or the flow was torn down. */
+	 * the capture ending: a second passed, something was retransmitted, or
+	 * the connection was closed (FIN/RST) without the answer, or the server
+	 * sent data whose start (the ServerHello) never showed up. */
 	struct tcp_dir *cl = &f->d[0], *sv = &f->d[1];
 	if (cl->tls == TLS_CLIENT_HELLO && sv->tls != TLS_SERVER_HELLO) {
 		bool over = c->end_ns - cl->tls_ns >= NS_PER_SEC || cl->rsts || sv->rsts ||
-		            cl->retrans || sv->retrans;
+		            cl->fins || sv->fins || cl->retrans || sv->retrans ||
+		            (sv->seq_known && sv->tls == TLS_UNKNOWN && sv->next_seq != sv->isn + 1);
 		char server[64];
 		flow_endpoint_str(f, 1, server, sizeof(server));
 		if (over)
