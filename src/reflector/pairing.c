@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define HASH_BYTES 32
@@ -33,9 +34,13 @@ struct pairing_token {
 
 struct pairing_store {
 	char *path; /* NULL: in memory only */
+	struct stat seen; /* the file as last read or written, to notice changes */
+	bool have_seen;
 	struct pairing_token tokens[PAIRING_MAX_TOKENS];
 	size_t n;
 };
+
+static void remember_file(struct pairing_store *store);
 
 const char *pairing_result_name(enum pairing_result result)
 {
@@ -292,7 +297,29 @@ static int save(struct pairing_store *store, int64_t now_ms, char *err)
 		return errbuf_set(err, "%s: out of memory", store->path);
 	int rc = fsutil_write_atomic(store->path, text, strlen(text), 0600, err);
 	free(text);
+	if (rc == 0)
+		remember_file(store);
 	return rc;
+}
+
+static void remember_file(struct pairing_store *store)
+{
+	store->have_seen = stat(store->path, &store->seen) == 0;
+}
+
+/* Re-reads the file when another process changed it since we last looked
+ * (a `reflector pair` that could not reach this server wrote a token). */
+static void refresh_if_changed(struct pairing_store *store)
+{
+	struct stat now;
+	if (store->path == NULL || stat(store->path, &now) != 0)
+		return;
+	if (store->have_seen && now.st_ino == store->seen.st_ino &&
+	    now.st_size == store->seen.st_size &&
+	    now.st_mtim.tv_sec == store->seen.st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == store->seen.st_mtim.tv_nsec)
+		return;
+	pairing_reload(store, NULL);
 }
 
 /* ---- the store ---- */
@@ -314,6 +341,7 @@ struct pairing_store *pairing_open(const char *data_dir, char *err)
 	}
 	if (read_file(store->path, store->tokens, &store->n, err) != 0)
 		goto fail;
+	remember_file(store);
 	return store;
 fail:
 	pairing_free(store);
@@ -338,8 +366,10 @@ int pairing_reload(struct pairing_store *store, char *err)
 	if (disk == NULL)
 		return errbuf_set(err, "%s: out of memory", store->path);
 	int rc = read_file(store->path, disk, &n, err);
-	if (rc == 0)
+	if (rc == 0) {
 		merge(store, disk, n);
+		remember_file(store);
+	}
 	free(disk);
 	return rc;
 }
@@ -403,13 +433,14 @@ enum pairing_result pairing_redeem(struct pairing_store *store, const char *toke
 	return PAIRING_OK;
 }
 
-bool pairing_window_open(const struct pairing_store *store, int64_t now_ms)
+bool pairing_window_open(struct pairing_store *store, int64_t now_ms)
 {
 	return pairing_window_closes_at_ms(store, now_ms) >= 0;
 }
 
-int64_t pairing_window_closes_at_ms(const struct pairing_store *store, int64_t now_ms)
+int64_t pairing_window_closes_at_ms(struct pairing_store *store, int64_t now_ms)
 {
+	refresh_if_changed(store);
 	int64_t closes = -1;
 	for (size_t i = 0; i < store->n; i++) {
 		const struct pairing_token *t = &store->tokens[i];

@@ -55,9 +55,10 @@ enum pairing_result pairing_redeem(struct pairing_store *store, const char *toke
 const char *pairing_result_name(enum pairing_result result);
 
 /* The pairing window is open while at least one token is unexpired and
- * unused. pairing_window_closes_at_ms: the latest such expiry, -1 if none. */
-bool pairing_window_open(const struct pairing_store *store, int64_t now_ms);
-int64_t pairing_window_closes_at_ms(const struct pairing_store *store, int64_t now_ms);
+ * unused. pairing_window_closes_at_ms: the latest such expiry, -1 if none.
+ * Both first re-read the file if another process changed it (a stat()). */
+bool pairing_window_open(struct pairing_store *store, int64_t now_ms);
+int64_t pairing_window_closes_at_ms(struct pairing_store *store, int64_t now_ms);
 size_t pairing_token_count(const struct pairing_store *store); /* all kept */
 
 /* Merges the file into memory (tokens written by `reflector pair` while

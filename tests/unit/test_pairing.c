@@ -165,6 +165,14 @@ static void server_sees_tokens_written_by_the_cli(void **state)
 	assert_int_equal(pairing_redeem(server, token, T0 + 10, err), PAIRING_OK);
 	assert_int_equal(pairing_redeem(server, mine, T0 + 10, err), PAIRING_OK);
 
+	/* A token written by another process opens the window here too. */
+	char late[PAIRING_TOKEN_LEN];
+	assert_false(pairing_window_open(server, T0 + 10));
+	cli = pairing_open(tmpdir, err);
+	assert_int_equal(pairing_create(cli, 600, T0 + 11, late, NULL, err), 0);
+	pairing_free(cli);
+	assert_true(pairing_window_open(server, T0 + 12));
+
 	/* A second process with a stale view cannot redeem it again. */
 	struct pairing_store *other = pairing_open(tmpdir, err);
 	pairing_free(server);
