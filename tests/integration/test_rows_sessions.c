@@ -6,7 +6,10 @@
 #include "lib/clock.h"
 #include "lib/errbuf.h"
 
+#include "lib/fsutil.h"
+
 #include <stdlib.h>
+#include <time.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -174,6 +177,64 @@ static void row24_row25_expired_session_is_removed_at_clamped_duration_plus_grac
 	stop(f);
 }
 
+static void row22_request_beyond_daily_byte_quota_is_denied(void **state)
+{
+	(void)state;
+	/* The ledger says alice moved 2 MB today; her quota is 1 MB. (Real
+	 * transfers exhausting it are the data plane's test.) */
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[ERRBUF_LEN], day[16], text[1024], path[300];
+	assert_int_equal(rproc_setup_with_client(&f->r, &f->alice, NULL,
+	                                         "[quotas]\nmax_bytes_per_day_per_peer = 1000000\n"), 0);
+	time_t now = time(NULL);
+	strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&now));
+	snprintf(text, sizeof(text),
+	         "{\"version\": 1, \"peers\": [{\"id\": \"%s\", \"last_test_ms\": 0, "
+	         "\"test_starts_ms\": [], \"bytes_day\": \"%s\", \"bytes\": 2000000}]}",
+	         f->alice.id, day);
+	snprintf(path, sizeof(path), "%s/usage.json", f->r.data_dir);
+	assert_int_equal(fsutil_mkdirs(f->r.data_dir, 0700, err), 0);
+	assert_int_equal(fsutil_write_atomic(path, text, strlen(text), 0600, err), 0);
+	assert_int_equal(rproc_start(&f->r), 0);
+	f->l = rproc_connect(&f->r, &f->alice, err);
+	assert_non_null(f->l);
+	json_t *p;
+	assert_string_equal(request(f, udp_echo(5), &p), "session_deny");
+	assert_string_equal(json_string_value(json_object_get(p, "reason")), "quota_exceeded");
+	assert_string_equal(json_string_value(json_object_get(p, "limit")), "max_bytes_per_day_per_peer");
+	assert_int_equal(json_integer_value(json_object_get(p, "current")), 2000000);
+	assert_int_equal(json_integer_value(json_object_get(p, "maximum")), 1000000);
+	json_int_t retry = json_integer_value(json_object_get(p, "retry_after_sec"));
+	assert_true(retry >= 1 && retry <= 86400); /* until 00:00 UTC */
+	json_decref(p);
+	assert_int_equal(rproc_audit_count(&f->r, "session_denied", f->alice.id, NULL), 1);
+	stop(f);
+}
+
+static void usage_survives_a_restart(void **state)
+{
+	(void)state;
+	struct fixture *f = start("[quotas]\nmax_tests_per_hour_per_peer = 2\ncooldown_sec = 0\n");
+	char err[ERRBUF_LEN];
+	for (int i = 0; i < 2; i++) {
+		json_t *p;
+		assert_string_equal(request(f, udp_echo(5), &p), "session_grant");
+		json_t *close = json_pack("{s:O}", "test_id", json_object_get(p, "test_id"));
+		json_decref(p);
+		assert_string_equal(rproc_request(f->l, "session_close", close, NULL), "ok");
+	}
+	link_close(f->l);
+	assert_int_equal(rproc_stop(&f->r), 0);
+	assert_int_equal(rproc_start(&f->r), 0);
+	f->l = rproc_connect(&f->r, &f->alice, err);
+	assert_non_null(f->l);
+	json_t *p;
+	assert_string_equal(request(f, udp_echo(5), &p), "session_deny");
+	assert_string_equal(json_string_value(json_object_get(p, "reason")), "rate_limited");
+	json_decref(p);
+	stop(f);
+}
+
 static void invalid_params_are_denied_with_the_reason(void **state)
 {
 	(void)state;
@@ -200,6 +261,8 @@ int main(void)
 		cmocka_unit_test(row19_request_at_max_concurrency_is_busy),
 		cmocka_unit_test(row20_request_beyond_hourly_count_is_rate_limited),
 		cmocka_unit_test(row21_request_during_cooldown_is_rate_limited),
+		cmocka_unit_test(row22_request_beyond_daily_byte_quota_is_denied),
+		cmocka_unit_test(usage_survives_a_restart),
 		cmocka_unit_test(row23_session_close_removes_it),
 		cmocka_unit_test(row24_row25_expired_session_is_removed_at_clamped_duration_plus_grace),
 		cmocka_unit_test(invalid_params_are_denied_with_the_reason),
