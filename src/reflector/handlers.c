@@ -105,6 +105,7 @@ static void deny(struct conn *c, const char *request_id, enum pp_test_type type,
 		.maximum = d->maximum,
 	};
 	srv->counters.sessions_denied++;
+	srv->counters.sessions_denied_by_reason[w.reason]++;
 	json_t *fields = gov_deny_audit_fields(d);
 	json_object_set_new(fields, "test_type", json_string(protocol_test_type_name(type)));
 	srv_audit(srv, "session_denied", c->peer_id, fields);
@@ -240,10 +241,12 @@ void handlers_on_frame(struct conn *c, const char *json, size_t len)
 	if (protocol_decode(json, len, PP_FROM_CLIENT, &m, &code, err) != 0) {
 		log_info("%s %s: bad message: %s", c->addr_text, c->peer_id, err);
 		conn_send(c, protocol_reject(&m, code, err));
-		if (m.bad_params)
+		if (m.bad_params) {
+			c->srv->counters.sessions_denied++;
+			c->srv->counters.sessions_denied_by_reason[PP_DENY_INVALID_PARAMS]++;
 			srv_audit(c->srv, "session_denied", c->peer_id,
 			          json_pack("{s:s, s:s}", "reason", "invalid_params", "message", err));
-		else
+		} else
 			conn_shutdown(c); /* a peer that breaks the protocol is not answered twice */
 		protocol_msg_free(&m);
 		return;

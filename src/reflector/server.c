@@ -9,6 +9,7 @@
 #include "reflector/audit.h"
 #include "reflector/conn.h"
 #include "reflector/control.h"
+#include "reflector/health.h"
 #include "reflector/pairing.h"
 #include "reflector/peers.h"
 #include "reflector/server_audit.h"
@@ -132,6 +133,7 @@ static void on_session_end(struct session *s, enum session_end why, void *ctx)
 {
 	struct server *srv = ctx;
 	char err[ERRBUF_LEN];
+	srv->counters.data_bytes += s->bytes;
 	if (s->bytes > 0 && usage_add_bytes(srv->usage, s->peer_id, s->bytes, clock_wall_ms(), err) != 0)
 		log_warn("usage ledger: %s", err);
 	srv_audit_session_ended(srv, s, why);
@@ -226,6 +228,10 @@ int server_init(struct server *srv, struct reflector_config *cfg, const char *cl
 	srv->control = control_server_start(srv->loop, control_path, server_control_handle, srv, err);
 	if (srv->control == NULL)
 		return -1;
+	int health_disabled;
+	srv->health = health_start(srv, &health_disabled, err);
+	if (srv->health == NULL && !health_disabled)
+		return -1;
 	srv->iperf3_available = find_executable(srv->cfg.iperf3.path);
 	if (!srv->iperf3_available)
 		log_warn("iperf3 not found ('%s'): throughput tests will be denied; everything else is served",
@@ -254,6 +260,7 @@ void server_cleanup(struct server *srv)
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
 	control_server_stop(srv->control);
+	health_stop(srv->health);
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
 	if (srv->audit != NULL) {

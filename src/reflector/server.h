@@ -21,6 +21,7 @@
 struct evloop;
 struct evconnlistener;
 struct control_server;
+struct health;
 struct audit_log;
 struct peer_store;
 struct pairing_store;
@@ -34,6 +35,10 @@ struct server_counters {
 	uint64_t handshake_failures;
 	uint64_t sessions_granted;
 	uint64_t sessions_denied;
+	uint64_t sessions_denied_by_reason[5]; /* unauthorized ... quota_exceeded */
+	uint64_t data_bytes;                   /* moved by the data plane */
+	uint64_t echo_packets;                 /* UDP echo datagrams echoed */
+	uint64_t echo_dropped;                 /* rate limit, spoofed source, unknown token */
 };
 
 struct server {
@@ -44,6 +49,7 @@ struct server {
 	SSL_CTX *tls;
 	struct evconnlistener *listener;
 	struct control_server *control;
+	struct health *health;
 	struct audit_log *audit;
 	struct peer_store *peers;
 	struct pairing_store *pairing;
