@@ -130,6 +130,10 @@ private_key_path = "$dir/identity.ed25519"
 
 [network]
 listen_address = "127.0.0.1:$port"
+# All load comes from 127.0.0.1: lift the per-source limit on handshakes in
+# progress (default 16, a flood guard) above the load generator's
+# concurrency, or the excess is refused at accept.
+max_handshakes_per_source = 1024
 
 [access]
 authorized_peers = ["$peer"]
