@@ -39,9 +39,17 @@ bench_track() {
 	BENCH_PIDS+=("$1")
 }
 
+bench_untrack() {
+	local keep=() p
+	for p in "${BENCH_PIDS[@]}"; do
+		[ "$p" != "$1" ] && keep+=("$p")
+	done
+	BENCH_PIDS=("${keep[@]}")
+}
+
 # Stops one tracked server now (TERM, then KILL after 5 s).
 bench_stop() {
-	local pid=$1 keep=() p
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -49,10 +57,21 @@ bench_stop() {
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	for p in "${BENCH_PIDS[@]}"; do
-		[ "$p" != "$pid" ] && keep+=("$p")
-	done
-	BENCH_PIDS=("${keep[@]}")
+	bench_untrack "$pid"
+}
+
+# Runs a command to completion with its output in OUT, in the background so
+# that Ctrl-C / SIGTERM reach the traps at once (bash defers traps until a
+# foreground command ends): bench_run OUT cmd args...
+bench_run() {
+	local out=$1 pid rc=0
+	shift
+	"$@" >"$out" 2>&1 &
+	pid=$!
+	bench_track "$pid"
+	wait "$pid" || rc=$?
+	bench_untrack "$pid"
+	return "$rc"
 }
 
 # Builds the benchmark binaries (Release, in build/bench unless BUILD_DIR is

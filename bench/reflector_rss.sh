@@ -72,8 +72,8 @@ before_last_kb=$idle_kb
 total=0
 for round in $(seq "$rounds"); do
 	out=$T/round$round.out
-	"$HANDSHAKE_LOAD" --connect "127.0.0.1:$port" --count "$connections" --concurrency 16 \
-		--hello --key "$client_key" >"$out" 2>&1 || true
+	bench_run "$out" "$HANDSHAKE_LOAD" --connect "127.0.0.1:$port" --count "$connections" \
+		--concurrency 16 --hello --key "$client_key" || true
 	ok=$(bench_result "$out" ok)
 	failed=$(bench_result "$out" failed)
 	[ -n "$ok" ] || { sed 's/^/  load: /' "$out"; ok=0; failed="?"; }

@@ -61,8 +61,8 @@ measure() {
 	shift 3
 	local out=$T/$name.out t0 t1 ok elapsed cpu_sec
 	t0=$(bench_cpu_ticks "$pid")
-	"${pin_load[@]}" "$HANDSHAKE_LOAD" --connect "127.0.0.1:$port" --duration "$duration" \
-		--concurrency "$concurrency" --key "$client_key" "$@" >"$out" 2>&1 || true
+	bench_run "$out" "${pin_load[@]}" "$HANDSHAKE_LOAD" --connect "127.0.0.1:$port" \
+		--duration "$duration" --concurrency "$concurrency" --key "$client_key" "$@" || true
 	t1=$(bench_cpu_ticks "$pid")
 	if ! kill -0 "$pid" 2>/dev/null; then
 		echo "  $name: the server exited during the run; its CPU time is lost"
