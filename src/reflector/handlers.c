@@ -5,6 +5,7 @@
 #include "lib/errbuf.h"
 #include "lib/log.h"
 #include "reflector/conn.h"
+#include "reflector/engine.h"
 #include "reflector/governance.h"
 #include "reflector/pairing.h"
 #include "reflector/path_meta.h"
@@ -148,11 +149,18 @@ static void on_session_request(struct conn *c, const struct pp_msg *m)
 	}
 	proto.expires_ms = gov_expires_at_ms(now_ms, d.duration_sec);
 	snprintf(proto.peer_id, sizeof(proto.peer_id), "%s", c->peer_id);
+	proto.peer_addr = c->addr;
 	snprintf(proto.test_type, sizeof(proto.test_type), "%s", protocol_test_type_name(r->test_type));
 	snprintf(proto.mode, sizeof(proto.mode), "%s", server_mode_name(&srv->cfg));
 	struct session *s = sessions_add(srv->sessions, &proto);
 	if (s == NULL) {
 		conn_send(c, protocol_error(m->request_id, PP_ERR_INTERNAL, "out of memory"));
+		return;
+	}
+	if (engine_start(srv, s, err) != 0) {
+		log_warn("%s: session %s: %s", c->peer_id, s->test_id, err);
+		sessions_end(s, SESSION_END_ENGINE_FAILED);
+		conn_send(c, protocol_error(m->request_id, PP_ERR_INTERNAL, err));
 		return;
 	}
 	if (usage_record_start(srv->usage, c->peer_id, now_ms, err) != 0)

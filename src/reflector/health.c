@@ -41,6 +41,8 @@ static uint64_t granted(const struct server *s) { return s->counters.sessions_gr
 static uint64_t bytes(const struct server *s) { return s->counters.data_bytes; }
 static uint64_t echoed(const struct server *s) { return s->counters.echo_packets; }
 static uint64_t echo_drops(const struct server *s) { return s->counters.echo_dropped; }
+static uint64_t echo_drops_rate(const struct server *s) { return s->counters.echo_dropped_rate_limit; }
+static uint64_t echo_drops_source(const struct server *s) { return s->counters.echo_dropped_source; }
 static uint64_t conns_open(const struct server *s) { return s->n_conns; }
 static uint64_t sessions_open(const struct server *s) { return sessions_count(s->sessions); }
 static uint64_t peers(const struct server *s) { return peers_count(s->peers); }
@@ -54,6 +56,8 @@ static const struct metric metrics[] = {
 	{"reflector_data_bytes_total", COUNTER, "Bytes moved by the data plane (both directions).", bytes},
 	{"reflector_echo_packets_total", COUNTER, "UDP echo datagrams echoed.", echoed},
 	{"reflector_echo_dropped_total", COUNTER, "UDP echo datagrams dropped (rate limit, spoofed source, unknown token).", echo_drops},
+	{"reflector_echo_dropped_rate_limit_total", COUNTER, "UDP echo datagrams dropped over [quotas] max_packet_rate.", echo_drops_rate},
+	{"reflector_echo_dropped_source_total", COUNTER, "UDP echo datagrams dropped: not from the session's peer, unknown token, truncated.", echo_drops_source},
 	{"reflector_connections", GAUGE, "Connections open now.", conns_open},
 	{"reflector_active_sessions", GAUGE, "Test sessions active now.", sessions_open},
 	{"reflector_authorized_peers", GAUGE, "Peers authorized (config and paired).", peers},

@@ -9,6 +9,7 @@
 #include "reflector/audit.h"
 #include "reflector/conn.h"
 #include "reflector/control.h"
+#include "reflector/engine.h"
 #include "reflector/health.h"
 #include "reflector/pairing.h"
 #include "reflector/peers.h"
@@ -133,6 +134,7 @@ static void on_session_end(struct session *s, enum session_end why, void *ctx)
 {
 	struct server *srv = ctx;
 	char err[ERRBUF_LEN];
+	engine_stop(srv, s); /* first: s->bytes is final after it */
 	srv->counters.data_bytes += s->bytes;
 	if (s->bytes > 0 && usage_add_bytes(srv->usage, s->peer_id, s->bytes, clock_wall_ms(), err) != 0)
 		log_warn("usage ledger: %s", err);
@@ -223,6 +225,8 @@ int server_init(struct server *srv, struct reflector_config *cfg, const char *cl
 		return errbuf_set(err, "out of memory");
 	if (start_listener(srv, err) != 0)
 		return -1;
+	if (engine_server_init(srv, err) != 0)
+		return -1;
 	char control_path[4096];
 	control_socket_path(srv->cfg.data_dir, control_path, sizeof(control_path));
 	srv->control = control_server_start(srv->loop, control_path, server_control_handle, srv, err);
@@ -257,6 +261,7 @@ void server_cleanup(struct server *srv)
 	if (srv->sessions != NULL)
 		sessions_free(srv->sessions); /* audits each session's end */
 	srv->sessions = NULL;
+	engine_server_cleanup(srv);
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
 	control_server_stop(srv->control);

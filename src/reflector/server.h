@@ -28,6 +28,7 @@ struct pairing_store;
 struct usage_ledger;
 struct sessions;
 struct conn;
+struct echo_shared;
 
 struct server_counters {
 	uint64_t connections_accepted;
@@ -39,6 +40,8 @@ struct server_counters {
 	uint64_t data_bytes;                   /* moved by the data plane */
 	uint64_t echo_packets;                 /* UDP echo datagrams echoed */
 	uint64_t echo_dropped;                 /* rate limit, spoofed source, unknown token */
+	uint64_t echo_dropped_rate_limit;      /* of which: over [quotas] max_packet_rate */
+	uint64_t echo_dropped_source;          /* of which: spoofed source, unknown token, truncated */
 };
 
 struct server {
@@ -55,6 +58,7 @@ struct server {
 	struct pairing_store *pairing;
 	struct usage_ledger *usage;
 	struct sessions *sessions;
+	struct echo_shared *echo; /* the UDP echo engine's shared state (echo.c) */
 	struct conn *conns;
 	unsigned n_conns;
 	uint16_t listen_port; /* as bound (the config may say 0) */

@@ -55,7 +55,7 @@ static json_t *status(struct server *srv)
 	    "{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
 	    "s:{s:i, s:i, s:i, s:i}, s:o, s:o, s:o, "
 	    "s:{s:i, s:i, s:i, s:i, s:I, s:b, s:b, s:i}, "
-	    "s:{s:I, s:I, s:I, s:I, s:I}, s:b}",
+	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:b}",
 	    "ok", 1, "endpoint_id", srv->id.id, "version", PP_VERSION, "listen",
 	    cfg->network.listen_address, "mode", server_mode_name(cfg), "config",
 	    cfg->source_path[0] ? cfg->source_path : "(built-in defaults)", "data_dir", cfg->data_dir,
@@ -76,7 +76,10 @@ static json_t *status(struct server *srv)
 	    "connections_denied", (json_int_t)srv->counters.connections_denied, "handshake_failures",
 	    (json_int_t)srv->counters.handshake_failures, "sessions_granted",
 	    (json_int_t)srv->counters.sessions_granted, "sessions_denied",
-	    (json_int_t)srv->counters.sessions_denied,
+	    (json_int_t)srv->counters.sessions_denied, "data_bytes", (json_int_t)srv->counters.data_bytes,
+	    "echo_packets", (json_int_t)srv->counters.echo_packets, "echo_dropped_rate_limit",
+	    (json_int_t)srv->counters.echo_dropped_rate_limit, "echo_dropped_source",
+	    (json_int_t)srv->counters.echo_dropped_source,
 	    "iperf3_available", srv->iperf3_available);
 }
 

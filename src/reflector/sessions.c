@@ -120,6 +120,8 @@ const char *session_end_name(enum session_end why)
 		return "peer_removed";
 	case SESSION_END_SHUTDOWN:
 		return "shutdown";
+	case SESSION_END_ENGINE_FAILED:
+		return "engine_failed";
 	}
 	return "?";
 }

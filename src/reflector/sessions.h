@@ -12,6 +12,7 @@
 #include "core/protocol.h"
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define SESSION_PEER_ID_LEN 80
 
@@ -25,6 +26,7 @@ enum session_end {
 	SESSION_END_DISCONNECTED, /* the control connection went away */
 	SESSION_END_PEER_REMOVED, /* an operator removed the peer */
 	SESSION_END_SHUTDOWN,     /* the reflector is stopping */
+	SESSION_END_ENGINE_FAILED, /* its data-plane engine could not start */
 };
 
 struct session {
@@ -40,6 +42,8 @@ struct session {
 	int64_t expires_ms;
 	uint64_t bytes; /* moved by the data plane */
 	void *owner;    /* the control connection that asked for it */
+	struct sockaddr_storage peer_addr; /* its address: the only source the data plane serves */
+	void *engine;   /* the data-plane engine's state (engine.h) */
 
 	/* private */
 	struct evloop_timer *expiry;
