@@ -20,6 +20,7 @@ int pm_cmd_id(struct pm_cli *cli, int argc, char **argv);
 int pm_cmd_pair(struct pm_cli *cli, int argc, char **argv);
 int pm_cmd_hello(struct pm_cli *cli, int argc, char **argv);
 int pm_cmd_history(struct pm_cli *cli, int argc, char **argv);
+int pm_cmd_latency(struct pm_cli *cli, int argc, char **argv);
 
 /* Prints msg as one line of JSON on stdout and frees it. */
 void pm_print_json(json_t *msg);

@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{"id", pm_cmd_id, "", "print this paramedic's endpoint ID"},
 	{"pair", pm_cmd_pair, "HOST[:PORT] --token T [--expect-id ID]", "enroll with a reflector and pin its ID"},
 	{"hello", pm_cmd_hello, "HOST[:PORT]", "the reflector's hello and policy"},
+	{"latency", pm_cmd_latency, "HOST[:PORT] [--interval T] [--duration T] [--size N] [--dscp N]", "UDP echo test: RTT, jitter, loss by direction"},
 	{"history", pm_cmd_history, "[--kind K] [--target H] [--since T] [--limit N]", "past results, newest first"},
 	{"capture", pm_cmd_capture, "analyze FILE | compare A B", "what a packet capture shows; where two captures differ"},
 };
