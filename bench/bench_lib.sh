@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench_lib.sh: helpers shared by the bench/*.sh scripts (sourced, not run).
 #
 # Owns: building the benchmark binaries, a temp dir and the list of server

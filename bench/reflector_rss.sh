@@ -12,6 +12,7 @@
 # BUILD_DIR=DIR uses binaries already built there; REFLECTOR_BIN=PATH
 # another reflector.
 set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
 . "$(dirname "$0")/bench_lib.sh"
 
 connections=1000

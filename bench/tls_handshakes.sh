@@ -16,6 +16,7 @@
 # BUILD_DIR=DIR uses binaries already built there; REFLECTOR_BIN=PATH
 # another reflector.
 set -euo pipefail
+# shellcheck source=bench/bench_lib.sh
 . "$(dirname "$0")/bench_lib.sh"
 
 duration=10
@@ -139,7 +140,8 @@ EOF
 	pid=$!
 	bench_track "$pid"
 	if bench_wait_listen "$pid" "$port"; then
-		echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //'), stream module, 1 worker, ssl_verify_client optional_no_ca, return \"pp\\n\""
+		printf 'nginx: %s, stream module, 1 worker, ssl_verify_client optional_no_ca, return "pp\\n"\n' \
+			"$(nginx -v 2>&1 | sed 's/.*: //')"
 		measure nginx "$pid" "$port" --expect-data
 	else
 		note[nginx]="did not start: $(tail -1 "$dir/error.log" "$dir/stderr.log" 2>/dev/null | tr '\n' ' ')"
@@ -212,7 +214,10 @@ done
 # ratio A B [target]: rate and per-CPU-second ratios of A over B.
 ratio() {
 	local a=$1 b=$2 target=${3:-}
-	[ -n "${rate[$a]:-}" ] && [ -n "${rate[$b]:-}" ] || { printf '  %-20s n/a\n' "$a / $b"; return; }
+	if [ -z "${rate[$a]:-}" ] || [ -z "${rate[$b]:-}" ]; then
+		printf '  %-20s n/a\n' "$a / $b"
+		return
+	fi
 	awk -v a="${rate[$a]}" -v b="${rate[$b]}" -v ca="${per_cpu_sec[$a]}" -v cb="${per_cpu_sec[$b]}" \
 		-v name="$a / $b" -v target="$target" 'BEGIN {
 		printf "  %-20s %5.2f   per server CPU-s %5.2f", name, (b > 0 ? a / b : 0), (cb > 0 ? ca / cb : 0)
