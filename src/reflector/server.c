@@ -19,6 +19,7 @@
 #include "reflector/usage.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,7 +30,7 @@
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 512
-#define AUDIT_TICK_MS 1000
+#define TICK_MS 1000 /* audit coalescing windows, idle heap trim */
 
 unsigned server_count_handshakes_from(const struct server *srv, const struct sockaddr_storage *addr)
 {
@@ -124,10 +125,18 @@ static void on_reload_signal(int signo, void *arg)
 	config_free(&fresh);
 }
 
-static void on_audit_tick(void *arg)
+static void on_tick(void *arg)
 {
 	struct server *srv = arg;
 	audit_tick(srv->audit, clock_wall_ms());
+	/* glibc keeps the heap a burst of handshakes grew; give it back once
+	 * everyone has left, so an idle reflector stays small. */
+	if (srv->n_conns == 0 && srv->heap_dirty) {
+		malloc_trim(0);
+		srv->heap_dirty = false;
+	}
+	if (srv->n_conns > 0)
+		srv->heap_dirty = true;
 }
 
 static void on_session_end(struct session *s, enum session_end why, void *ctx)
@@ -243,7 +252,7 @@ int server_init(struct server *srv, struct reflector_config *cfg, const char *cl
 	if (evloop_on_signal(srv->loop, SIGTERM, on_stop_signal, srv, err) != 0 ||
 	    evloop_on_signal(srv->loop, SIGINT, on_stop_signal, srv, err) != 0 ||
 	    evloop_on_signal(srv->loop, SIGHUP, on_reload_signal, srv, err) != 0 ||
-	    evloop_add_periodic(srv->loop, "audit-coalescing", AUDIT_TICK_MS, on_audit_tick, srv, err) != 0)
+	    evloop_add_periodic(srv->loop, "audit-and-idle-trim", TICK_MS, on_tick, srv, err) != 0)
 		return -1;
 	srv_audit(srv, "server_started", NULL,
 	          json_pack("{s:s, s:s, s:s}", "endpoint_id", srv->id.id, "listen",
