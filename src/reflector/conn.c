@@ -58,6 +58,13 @@ void conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	srv->n_conns--;
 	evloop_timer_free(c->deadline);
+	/* A finished TLS session ends with close_notify (RFC 8446 6.1), so the
+	 * peer can tell a clean close from a cut. Best effort, non-blocking:
+	 * the output was flushed already. */
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	if (ssl != NULL && c->state != CONN_HANDSHAKE && SSL_is_init_finished(ssl))
+		SSL_shutdown(ssl);
+	ERR_clear_error();
 	bufferevent_free(c->bev); /* frees the SSL and closes the socket */
 	free(c);
 }
