@@ -26,6 +26,7 @@ static json_t *rebuild(const struct pp_msg *m)
 	case PP_MSG_PAIR_REQUEST: return protocol_pair_request(rid, m->u.pair_request.token);
 	case PP_MSG_PAIR_RESPONSE: return protocol_pair_response(rid, &m->u.pair_response);
 	case PP_MSG_ERROR: return protocol_error(rid, m->u.error.code, m->u.error.message);
+	case PP_MSG_TUNNEL_ATTACH: return protocol_tunnel_attach(rid, m->u.tunnel_attach.token);
 	case PP_MSG_NONE:
 	case PP_MSG__COUNT: break;
 	}

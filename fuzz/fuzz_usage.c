@@ -13,7 +13,7 @@
 static void decide_for_all(struct usage_ledger *ledger, const char *text)
 {
 	static const int64_t nows[] = {0, 1795323600000, 253402300799999};
-	struct gov_policy policy = {30, 1, 3, 1000000, 2, true, true, 2, 4, true};
+	struct gov_policy policy = {30, 1, 3, 1000000, 2, true, true, 2, 4, true, false};
 	struct gov_request req = {.test_type = GOV_TEST_UDP_ECHO};
 	json_t *root = json_loads(text, 0, NULL);
 	json_t *peers = json_object_get(root, "peers");

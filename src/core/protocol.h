@@ -60,6 +60,7 @@ enum pp_msg_type {
 	PP_MSG_PAIR_REQUEST,
 	PP_MSG_PAIR_RESPONSE,
 	PP_MSG_ERROR,
+	PP_MSG_TUNNEL_ATTACH,
 	PP_MSG__COUNT
 };
 
@@ -197,6 +198,12 @@ struct pp_pair_request {
 	const char *token; /* 1..PP_TOKEN_MAX_BYTES printable ASCII */
 };
 
+/* tunnel_attach, client -> server: the first frame of a data-plane
+ * connection (PROTOCOL.md 9.5); answered ok, then raw bytes both ways. */
+struct pp_tunnel_attach {
+	const char *token; /* the grant's token: a UUID */
+};
+
 struct pp_pair_response {
 	bool success;
 	const char *message;
@@ -232,6 +239,7 @@ struct pp_msg {
 		struct pp_pair_request pair_request;
 		struct pp_pair_response pair_response;
 		struct pp_error error;
+		struct pp_tunnel_attach tunnel_attach;
 	} u; /* ok and get_path_meta have no fields */
 	json_t *root; /* owns every string above */
 };
@@ -280,6 +288,7 @@ json_t *protocol_get_path_meta(const char *request_id);
 json_t *protocol_path_meta(const char *request_id, const json_t *fields);
 json_t *protocol_pair_request(const char *request_id, const char *token);
 json_t *protocol_pair_response(const char *request_id, const struct pp_pair_response *m);
+json_t *protocol_tunnel_attach(const char *request_id, const char *token);
 /* request_id NULL -> "request_id": null (an unparseable frame). */
 json_t *protocol_error(const char *request_id, enum pp_err_code code, const char *message);
 

@@ -212,6 +212,13 @@ json_t *protocol_pair_request(const char *request_id, const char *token)
 	return envelope(request_id, &p);
 }
 
+json_t *protocol_tunnel_attach(const char *request_id, const char *token)
+{
+	struct b p = payload_of(PP_MSG_TUNNEL_ATTACH);
+	put(&p, "token", json_string(token));
+	return envelope(request_id, &p);
+}
+
 json_t *protocol_pair_response(const char *request_id, const struct pp_pair_response *m)
 {
 	struct b p = payload_of(PP_MSG_PAIR_RESPONSE);

@@ -261,6 +261,11 @@ static int validate_pair_request(const json_t *payload, struct pp_msg *out, char
 	                 &out->u.pair_request.token, err);
 }
 
+static int validate_tunnel_attach(const json_t *payload, struct pp_msg *out, char *err)
+{
+	return check_uuid(payload, "token", &out->u.tunnel_attach.token, err);
+}
+
 static int validate_pair_response(const json_t *payload, struct pp_msg *out, char *err)
 {
 	struct pp_pair_response *m = &out->u.pair_response;
@@ -295,6 +300,7 @@ static const struct pp_msg_def msg_table[] = {
 	{"pair_request", PP_MSG_PAIR_REQUEST, PP_FROM_CLIENT, validate_pair_request},
 	{"pair_response", PP_MSG_PAIR_RESPONSE, PP_FROM_SERVER, validate_pair_response},
 	{"error", PP_MSG_ERROR, PP_FROM_SERVER, validate_error},
+	{"tunnel_attach", PP_MSG_TUNNEL_ATTACH, PP_FROM_CLIENT, validate_tunnel_attach},
 };
 #define N_MSGS (sizeof(msg_table) / sizeof(msg_table[0]))
 _Static_assert(N_MSGS == PP_MSG__COUNT - 1, "every message type has one row");

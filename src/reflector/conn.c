@@ -11,6 +11,7 @@
 #include "reflector/handlers.h"
 #include "reflector/peers.h"
 #include "reflector/pairing.h"
+#include "reflector/relay.h"
 #include "reflector/server.h"
 #include "reflector/server_audit.h"
 #include "reflector/sessions.h"
@@ -57,6 +58,8 @@ void conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->n_conns--;
+	if (c->relay != NULL)
+		relay_conn_gone(c->relay);
 	evloop_timer_free(c->deadline);
 	/* A finished TLS session ends with close_notify (RFC 8446 6.1), so the
 	 * peer can tell a clean close from a cut. Best effort, non-blocking:
@@ -84,6 +87,7 @@ static void deadline_cb(void *arg)
 		conn_send(c, protocol_error(NULL, PP_ERR_TIMEOUT, "a frame did not complete in time"));
 		conn_shutdown(c);
 		break;
+	case CONN_RELAY: /* not armed: the relay has no deadline of its own */
 	case CONN_CLOSING:
 		conn_free(c);
 		break;

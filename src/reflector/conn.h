@@ -23,8 +23,11 @@
 struct server;
 struct bufferevent;
 struct evloop_timer;
+struct relay;
 
-enum conn_state { CONN_HANDSHAKE, CONN_PAIRING, CONN_AUTHORIZED, CONN_CLOSING };
+/* CONN_RELAY: after tunnel_attach, the connection carries a raw stream
+ * (relay.c owns its callbacks; no more frames). */
+enum conn_state { CONN_HANDSHAKE, CONN_PAIRING, CONN_AUTHORIZED, CONN_RELAY, CONN_CLOSING };
 
 struct conn {
 	struct server *srv;
@@ -37,6 +40,7 @@ struct conn {
 	struct evloop_timer *deadline;
 	int64_t accepted_ms;
 	int pairing_attempts;
+	struct relay *relay; /* CONN_RELAY: the stream it carries */
 	struct conn *prev, *next;
 };
 

@@ -97,6 +97,12 @@ static int check_params(const struct gov_policy *policy, const struct gov_reques
 		     "on this reflector");
 		return 1;
 	}
+	if (req->test_type == GOV_TEST_THROUGHPUT && req->protocol == GOV_PROTO_UDP && policy->tunneled) {
+		deny(out, GOV_DENY_INVALID_PARAMS, "protocol", 0, 0, GOV_RETRY_NULL,
+		     "invalid params: UDP throughput is not tunneled (iperf3's UDP streams need "
+		     "datagrams): use protocol tcp, or a reflector in direct_ephemeral mode");
+		return 1;
+	}
 	if (req->has_duration && req->duration_sec < 0) {
 		deny(out, GOV_DENY_INVALID_PARAMS, "duration_sec", req->duration_sec,
 		     policy->max_test_duration_sec, GOV_RETRY_NULL,

@@ -40,6 +40,7 @@ struct gov_policy {
 	uint32_t default_streams;
 	uint32_t max_streams;
 	bool throughput_available; /* iperf3 was found at start-up */
+	bool tunneled;             /* [network] mode: UDP throughput cannot be tunneled */
 };
 
 enum gov_test_type { GOV_TEST_UDP_ECHO, GOV_TEST_THROUGHPUT };

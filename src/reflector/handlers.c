@@ -13,6 +13,7 @@
 #include "reflector/server.h"
 #include "reflector/server_audit.h"
 #include "reflector/sessions.h"
+#include "reflector/throughput.h"
 #include "reflector/usage.h"
 
 #include <string.h>
@@ -61,6 +62,7 @@ static struct gov_policy policy_of(const struct server *srv)
 		.default_streams = cfg->iperf3.default_streams,
 		.max_streams = cfg->iperf3.max_streams,
 		.throughput_available = srv->iperf3_available,
+		.tunneled = cfg->network.mode == CONFIG_MODE_TUNNELED,
 	};
 }
 
@@ -192,6 +194,20 @@ static void on_session_close(struct conn *c, const struct pp_msg *m)
 	conn_send(c, protocol_ok(m->request_id));
 }
 
+/* A data-plane connection asks to carry a tunneled throughput stream
+ * (PROTOCOL.md 9.5): ok, then raw bytes; or not_found and a close. */
+static void on_tunnel_attach(struct conn *c, const struct pp_msg *m)
+{
+	char err[ERRBUF_LEN];
+	if (throughput_attach(c->srv, c, m->u.tunnel_attach.token, err) != 0) {
+		log_info("%s %s: tunnel_attach refused: %s", c->addr_text, c->peer_id, err);
+		conn_send(c, protocol_error(m->request_id, PP_ERR_NOT_FOUND, err));
+		conn_shutdown(c);
+		return;
+	}
+	conn_send(c, protocol_ok(m->request_id)); /* before any relayed byte */
+}
+
 static const char *pairing_failure_message(enum pairing_result res)
 {
 	switch (res) {
@@ -282,6 +298,9 @@ void handlers_on_frame(struct conn *c, const char *json, size_t len)
 		break;
 	case PP_MSG_PAIR_REQUEST:
 		on_pair_request(c, &m);
+		break;
+	case PP_MSG_TUNNEL_ATTACH:
+		on_tunnel_attach(c, &m);
 		break;
 	default: /* protocol_decode only lets client messages through */
 		conn_send(c, protocol_error(m.request_id, PP_ERR_UNKNOWN_TYPE, "not a client message"));

@@ -16,6 +16,7 @@
 #include "reflector/server_audit.h"
 #include "reflector/server_control.h"
 #include "reflector/sessions.h"
+#include "reflector/throughput.h"
 #include "reflector/usage.h"
 
 #include <errno.h>
@@ -273,6 +274,7 @@ void server_cleanup(struct server *srv)
 	engine_server_cleanup(srv);
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
+	throughput_cleanup(); /* no iperf3 outlives the daemon */
 	control_server_stop(srv->control);
 	health_stop(srv->health);
 	if (srv->listener != NULL)

@@ -162,6 +162,22 @@ static void invalid_params_each_case(void **state)
 	assert_int_equal(d.reason, GOV_GRANTED);
 	p = seed_policy();
 
+	/* UDP throughput cannot be tunneled; TCP can, and direct UDP can. */
+	p.tunneled = true;
+	r = throughput();
+	r.protocol = GOV_PROTO_UDP;
+	d = decide(&p, &r, 0, NULL, T0);
+	assert_int_equal(d.reason, GOV_DENY_INVALID_PARAMS);
+	assert_string_equal(d.limit_key, "protocol");
+	assert_int_equal(d.retry_after_sec, GOV_RETRY_NULL);
+	assert_non_null(strstr(d.message, "not tunneled"));
+	r.protocol = GOV_PROTO_TCP;
+	assert_int_equal(decide(&p, &r, 0, NULL, T0).reason, GOV_GRANTED);
+	p.tunneled = false;
+	r.protocol = GOV_PROTO_UDP;
+	assert_int_equal(decide(&p, &r, 0, NULL, T0).reason, GOV_GRANTED);
+	p = seed_policy();
+
 	r = udp_echo();
 	r.has_duration = true;
 	r.duration_sec = -1;

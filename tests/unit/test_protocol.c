@@ -216,6 +216,12 @@ static void small_messages_round_trip(void **state)
 	assert_int_equal(m.type, PP_MSG_GET_PATH_META);
 	protocol_msg_free(&m);
 
+	round_trip(protocol_tunnel_attach("t1", uuid), PP_FROM_CLIENT, &m);
+	assert_int_equal(m.type, PP_MSG_TUNNEL_ATTACH);
+	assert_string_equal(m.request_id, "t1");
+	assert_string_equal(m.u.tunnel_attach.token, uuid);
+	protocol_msg_free(&m);
+
 	round_trip(protocol_pair_request("p1", uuid), PP_FROM_CLIENT, &m);
 	assert_int_equal(m.type, PP_MSG_PAIR_REQUEST);
 	assert_string_equal(m.u.pair_request.token, uuid);
@@ -311,9 +317,16 @@ static void envelope_errors(void **state)
 	       "payload.type");
 	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"teleport\"}}", C,
 	       PP_ERR_UNKNOWN_TYPE, "teleport");
-	/* Reserved for the data plane, not a control message. */
+	/* tunnel_attach: the token must be a UUID; only a client sends it. */
 	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"tunnel_attach\",\"token\":\"x\"}}",
-	       C, PP_ERR_UNKNOWN_TYPE, "tunnel_attach");
+	       C, PP_ERR_INVALID_MESSAGE, "payload.token");
+	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"tunnel_attach\"}}",
+	       C, PP_ERR_INVALID_MESSAGE, "payload.token");
+	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"tunnel_attach\",\"token\":7}}",
+	       C, PP_ERR_INVALID_MESSAGE, "payload.token");
+	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"tunnel_attach\",\"token\":"
+	       "\"550e8400-e29b-41d4-a716-446655440000\"}}",
+	       PP_FROM_SERVER, PP_ERR_UNKNOWN_TYPE, "tunnel_attach");
 	/* A server-to-client type sent by a client, and the reverse. */
 	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"ok\"}}", C, PP_ERR_UNKNOWN_TYPE,
 	       "\"ok\"");
