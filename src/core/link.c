@@ -405,6 +405,12 @@ static json_t *take_frame(struct link *l, size_t payload_len, char *err)
 	return msg;
 }
 
+const uint8_t *link_pending(const struct link *l, size_t *len_out)
+{
+	*len_out = l->rlen;
+	return l->rbuf;
+}
+
 json_t *link_recv_json(struct link *l, int timeout_ms, char *err)
 {
 	int64_t deadline_ns = deadline_after(timeout_ms);

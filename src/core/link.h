@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct link;
 
@@ -57,6 +58,11 @@ json_t *link_recv_json(struct link *l, int timeout_ms, char *err);
  * before a close). Replies to earlier requests are skipped. */
 json_t *link_request(struct link *l, const char *type, json_t *fields, int timeout_ms,
                      char *err);
+
+/* Bytes already received after the last frame returned (a raw stream that
+ * follows a tunnel_attach's ok, PROTOCOL.md 9.5): *len_out bytes at the
+ * returned pointer, valid until the next call on l. */
+const uint8_t *link_pending(const struct link *l, size_t *len_out);
 
 /* Status of the last send/recv/request call. */
 enum link_status link_last_status(const struct link *l);

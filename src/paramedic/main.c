@@ -1,6 +1,7 @@
 /* paramedic: the diagnostic client. */
 #include "paramedic/cli.h"
 #include "paramedic/cmd_capture.h"
+#include "paramedic/cmd_throughput.h"
 #include "version.h"
 
 #include <stdio.h>
@@ -34,6 +35,8 @@ static const struct command commands[] = {
 	{"hello", pm_cmd_hello, "HOST[:PORT]", "the reflector's hello and policy"},
 	{"latency", pm_cmd_latency, "HOST[:PORT] [--interval T] [--duration T] [--size N] [--dscp N]", "UDP echo test: RTT, jitter, loss by direction"},
 	{"history", pm_cmd_history, "[--kind K] [--target H] [--since T] [--limit N]", "past results, newest first"},
+	{"throughput", pm_cmd_throughput, "HOST[:PORT] [--duration S] [--streams N] [--reverse] [--udp]",
+	 "iperf3 test through a granted session (direct or tunneled)"},
 	{"capture", pm_cmd_capture, "analyze FILE | compare A B", "what a packet capture shows; where two captures differ"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

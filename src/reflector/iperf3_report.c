@@ -29,15 +29,21 @@ int iperf3_report_bytes(const char *text, size_t len, uint64_t *bytes, char *err
 	if (error_out != NULL && error_len > 0)
 		error_out[0] = '\0';
 	json_error_t jerr;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* No JSON_REJECT_DUPLICATES: iperf3 3.12 writes "sock_bufsize" twice
+	 * in its start section (the last one wins). */
+	json_t *root = json_loadb(text, len, 0, &jerr);
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return errbuf_set(err, "iperf3 report is not a JSON object (%s)",
 		                  root == NULL ? jerr.text : "another JSON value");
 	}
-	const char *error = json_string_value(json_object_get(root, "error"));
-	if (error != NULL && error_out != NULL && error_len > 0)
-		snprintf(error_out, error_len, "%s", error);
+	char error[160] = ""; /* copied: root is freed before it is quoted */
+	const char *e = json_string_value(json_object_get(root, "error"));
+	if (e != NULL) {
+		snprintf(error, sizeof(error), "%s", e);
+		if (error_out != NULL && error_len > 0)
+			snprintf(error_out, error_len, "%s", e);
+	}
 	const json_t *end = json_object_get(root, "end");
 	const json_t *sent = json_object_get(end, "sum_sent");
 	const json_t *received = json_object_get(end, "sum_received");
@@ -52,8 +58,7 @@ int iperf3_report_bytes(const char *text, size_t len, uint64_t *bytes, char *err
 	}
 	json_decref(root);
 	if (!have_s && !have_r)
-		return errbuf_set(err, "iperf3 report has no byte counts%s%s", error ? ": " : "",
-		                  error ? error : "");
+		return errbuf_set(err, "iperf3 report has no byte counts%s%s", error[0] ? ": " : "", error);
 	if (s > UINT64_MAX - r)
 		return errbuf_set(err, "iperf3 report: byte counts overflow");
 	*bytes = s + r;
