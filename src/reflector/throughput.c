@@ -113,6 +113,7 @@ static void iperf3_done(const struct iperf3_result *r, void *arg)
 			         (unsigned long long)r->bytes, t->peer_id);
 			if (usage_add_bytes(t->srv->usage, t->peer_id, r->bytes, clock_wall_ms(), err) != 0)
 				log_warn("usage ledger: %s", err);
+			t->srv->counters.data_bytes += r->bytes;
 		}
 	}
 	if (t->s == NULL)
