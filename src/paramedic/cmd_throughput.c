@@ -7,8 +7,10 @@
 #include "paramedic/cmd_throughput.h"
 
 #include "core/protocol.h"
+#include "lib/clock.h"
 #include "lib/errbuf.h"
 #include "paramedic/connect.h"
+#include "paramedic/history.h"
 #include "paramedic/throughput.h"
 
 #include <signal.h>
@@ -240,6 +242,7 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 		o.host = "127.0.0.1";
 	}
 	size_t out_len = 0;
+	int64_t started_ms = clock_wall_ms();
 	int status = tp_iperf3_run(&o, &out, &out_len, err);
 	char tun_err[ERRBUF_LEN] = "";
 	uint64_t tun_bytes = tun != NULL ? tp_tunnel_stop(tun, tun_err) : 0;
@@ -259,17 +262,33 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 		free(r);
 		goto done;
 	}
+	json_t *j = tp_result_json(r);
+	char summary[160];
+	const char *unit;
+	double v = fmt_rate(r->received_bps, &unit);
+	snprintf(summary, sizeof(summary), "%.2f %s %s, %s, %d stream%s, %s", v, unit,
+	         r->reverse ? "download" : "upload", r->udp ? "udp" : "tcp", r->streams, r->streams == 1 ? "" : "s",
+	         mode ? mode : "?");
+	json_object_set_new(j, "kind", json_string("throughput"));
+	json_object_set_new(j, "summary", json_string(summary));
+	json_object_set_new(j, "result", json_string("ok"));
+	json_object_set_new(j, "target", json_string(t.address));
+	json_object_set_new(j, "reflector_id", json_string(link_peer_id(l)));
+	json_object_set_new(j, "started_at_ms", json_integer(started_ms));
+	json_object_set_new(j, "test_id", json_string(test_id));
+	json_object_set_new(j, "mode", json_string(mode ? mode : "?"));
+	json_object_set_new(j, "tunnel_bytes", tunneled ? json_integer((json_int_t)tun_bytes) : json_null());
+	json_object_set_new(j, "iperf3_error", r->error[0] ? json_string(r->error) : json_null());
+	/* The result is printed even when it cannot be stored. */
+	struct history *h = NULL;
+	if (history_open(st.data_dir, &h, err) != 0 ||
+	    history_add(h, "throughput", t.address, link_peer_id(l), started_ms, j, err) != 0)
+		fprintf(stderr, "paramedic throughput: not stored in the history: %s\n", err);
+	history_close(h);
 	if (cli->json) {
-		json_t *j = tp_result_json(r);
-		json_object_set_new(j, "result", json_string("ok"));
-		json_object_set_new(j, "address", json_string(t.address));
-		json_object_set_new(j, "reflector_id", json_string(link_peer_id(l)));
-		json_object_set_new(j, "test_id", json_string(test_id));
-		json_object_set_new(j, "mode", json_string(mode ? mode : "?"));
-		json_object_set_new(j, "tunnel_bytes", tunneled ? json_integer((json_int_t)tun_bytes) : json_null());
-		json_object_set_new(j, "iperf3_error", r->error[0] ? json_string(r->error) : json_null());
 		pm_print_json(j);
 	} else {
+		json_decref(j);
 		print_human(t.address, mode ? mode : "?", test_id, r);
 		if (r->error[0])
 			printf("  iperf3 said: %s\n", r->error);

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 /* How long the grant may wait for iperf3 to listen (it takes a few ms). */
-#define LISTEN_WAIT_MS 3000
+#define LISTEN_WAIT_MS 5000
 
 struct tp_stream {
 	struct relay *relay;
