@@ -33,6 +33,11 @@ ip -n $C addr add 10.201.1.2/24 dev c0-$id
 ip -n $R addr add 10.201.1.1/24 dev r0-$id
 ip -n $R addr add 10.201.2.1/24 dev r1-$id
 ip -n $S addr add 10.201.2.2/24 dev s0-$id
+# IPv6 alongside, routed without NAT (hop limit and MACs change, not addresses).
+ip -n $C addr add fd00:201:1::2/64 dev c0-$id nodad
+ip -n $R addr add fd00:201:1::1/64 dev r0-$id nodad
+ip -n $R addr add fd00:201:2::1/64 dev r1-$id nodad
+ip -n $S addr add fd00:201:2::2/64 dev s0-$id nodad
 for pair in "$C c0-$id" "$R r0-$id" "$R r1-$id" "$S s0-$id" "$C lo" "$R lo" "$S lo"; do
 	set -- $pair; ip -n "$1" link set "$2" up
 done
@@ -45,7 +50,10 @@ if command -v ethtool >/dev/null; then
 	done
 fi
 # The server has no route back to 10.201.1.0/24: only the NAT makes it work.
+ip -n $C -6 route add default via fd00:201:1::1
+ip -n $S -6 route add default via fd00:201:2::1
 ip netns exec $R sysctl -qw net.ipv4.ip_forward=1
+ip netns exec $R sysctl -qw net.ipv6.conf.all.forwarding=1
 
 ip netns exec $R nft -f - <<NFT || fail "nftables rules"
 table ip ppcc {
@@ -69,7 +77,8 @@ NFT
 
 start_capture() { # name interface
 	ip netns exec $R tcpdump -i "$2" -s 0 -B 8192 -U -n -w "$tmp/$1.pcap" \
-		"tcp port 5201 or icmp" 2>"$tmp/$1.log" &
+		"tcp port 5201 or tcp port 5202 or icmp or icmp6[icmp6type] == icmp6-echo or icmp6[icmp6type] == icmp6-echoreply" \
+		2>"$tmp/$1.log" &
 	pids+=($!)
 	for _ in $(seq 100); do grep -q "listening on" "$tmp/$1.log" && return 0; sleep 0.1; done
 	fail "tcpdump on $2 did not start: $(cat "$tmp/$1.log")"
@@ -95,6 +104,13 @@ ip netns exec $C nc 10.201.2.2 5201 >"$tmp/down.got" </dev/null || fail "downloa
 wait $srv
 cmp -s "$tmp/up.bin" "$tmp/got.bin" || fail "upload corrupted"
 ip netns exec $C ping -c 5 -i 0.2 -q 10.201.2.2 >/dev/null || fail "ping"
+# IPv6: a 100 kB upload on port 5202 (the drop rules are IPv4 only) and pings.
+ip netns exec $S nc -6 -l fd00:201:2::2 5202 >/dev/null &
+srv=$!; pids+=($srv)
+sleep 0.3
+head -c 100000 /dev/urandom | ip netns exec $C nc -6 -N fd00:201:2::2 5202 || fail "IPv6 upload"
+wait $srv
+ip netns exec $C ping -6 -c 3 -i 0.2 -q fd00:201:2::2 >/dev/null || fail "ping -6"
 sleep 0.5 # let tcpdump write the last packets before it is stopped
 for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done
 wait 2>/dev/null
@@ -127,10 +143,17 @@ echo "compare: lost A->B $got_fwd, lost B->A $got_rev, added $added, unlinked fl
 [ "$added" -eq 0 ] || fail "$added packets reported as added between the points"
 [ "$unlinked" -eq 0 ] || fail "$unlinked flows were not matched across the NAT"
 # Every TCP flow: client side at A, masqueraded to the router's address at B.
-[ "$(j '[.flows[] | select(.a.proto == "tcp")] | length')" -eq 2 ] || fail "expected 2 TCP flows"
+[ "$(j '[.flows[] | select(.a.proto == "tcp" and .a.ip_version == 4)] | length')" -eq 2 ] || fail "expected 2 IPv4 TCP flows"
 [ "$(j '[.flows[] | select(.a.proto == "tcp" and .a.src == "10.201.1.2" and .b.src == "10.201.2.1")] | length')" -eq 2 ] \
 	|| fail "NAT mapping not learned"
 [ "$(j '[.flows[] | select(.a.proto == "icmp" and .b.src == "10.201.2.1")] | length')" -eq 2 ] || fail "ping not matched across the NAT"
+# IPv6: one TCP flow and one ping flow, not translated, hop limit -1 each way.
+[ "$(j '[.flows[] | select(.a.ip_version == 6 and .a.src == "fd00:201:1::2" and .b.src == "fd00:201:1::2")] | length')" -eq 2 ] \
+	|| fail "IPv6 flows not matched"
+[ "$(j '[.flows[] | select(.a.ip_version == 6) | .directions[] | select(.a.only + .b.only > 0 or .pairs.changes.nat != null)] | length')" -eq 0 ] \
+	|| fail "IPv6 flows lost packets or were translated"
+[ "$(j '[.flows[] | select(.a.ip_version == 6) | .directions[] | select(.pairs.ttl_drop.min == (if .travel == "a_to_b" then 1 else -1 end))] | length')" -eq 4 ] \
+	|| fail "IPv6 hop limit decrement not seen each way"
 # MSS clamp on the client's SYNs (the server's SYN-ACK goes the other way).
 [ "$(j '[.flows[] | .directions[] | .pairs.changes.mss // empty | select(.b == 1200 and .a == 1460 and .expected == false)] | length')" -ge 2 ] \
 	|| fail "MSS clamp 1460 -> 1200 not reported"
