@@ -76,7 +76,7 @@ table ip ppcc {
 NFT
 
 start_capture() { # name interface
-	ip netns exec $R tcpdump -i "$2" -s 0 -B 8192 -U -n -w "$tmp/$1.pcap" \
+	ip netns exec $R tcpdump -i "$2" -s 0 -B 8192 -U --immediate-mode -n -w "$tmp/$1.pcap" \
 		"tcp port 5201 or tcp port 5202 or icmp or icmp6[icmp6type] == icmp6-echo or icmp6[icmp6type] == icmp6-echoreply" \
 		2>"$tmp/$1.log" &
 	pids+=($!)
@@ -111,7 +111,11 @@ sleep 0.3
 head -c 100000 /dev/urandom | ip netns exec $C nc -6 -N fd00:201:2::2 5202 || fail "IPv6 upload"
 wait $srv
 ip netns exec $C ping -6 -c 3 -i 0.2 -q fd00:201:2::2 >/dev/null || fail "ping -6"
-sleep 0.5 # let tcpdump write the last packets before it is stopped
+ip netns exec $C ping -c 1 -q 10.201.2.2 >/dev/null || fail "ping"
+# Immediate mode hands every packet to tcpdump at once (else a block of up
+# to 1 s waits in the kernel and is lost at SIGINT under load); still, give
+# it a moment to write the last ones.
+sleep 1
 for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done
 wait 2>/dev/null
 pids=()
@@ -146,7 +150,7 @@ echo "compare: lost A->B $got_fwd, lost B->A $got_rev, added $added, unlinked fl
 [ "$(j '[.flows[] | select(.a.proto == "tcp" and .a.ip_version == 4)] | length')" -eq 2 ] || fail "expected 2 IPv4 TCP flows"
 [ "$(j '[.flows[] | select(.a.proto == "tcp" and .a.src == "10.201.1.2" and .b.src == "10.201.2.1")] | length')" -eq 2 ] \
 	|| fail "NAT mapping not learned"
-[ "$(j '[.flows[] | select(.a.proto == "icmp" and .b.src == "10.201.2.1")] | length')" -eq 2 ] || fail "ping not matched across the NAT"
+[ "$(j '[.flows[] | select(.a.proto == "icmp" and .b.src == "10.201.2.1")] | length')" -eq 3 ] || fail "ping not matched across the NAT"
 # IPv6: one TCP flow and one ping flow, not translated, hop limit -1 each way.
 [ "$(j '[.flows[] | select(.a.ip_version == 6 and .a.src == "fd00:201:1::2" and .b.src == "fd00:201:1::2")] | length')" -eq 2 ] \
 	|| fail "IPv6 flows not matched"
