@@ -117,6 +117,20 @@ static void sum_helpers(void **state)
 	/* RFC 1071's example: 0001 f203 f4f5 f6f7 sums to ddf2 */
 	const uint8_t b[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 	assert_int_equal(pkt_csum_fold(pkt_csum_add(0, b, sizeof(b))), 0xddf2);
+	/* the word-at-a-time sum equals the plain big-endian sum at every
+	 * length and alignment */
+	uint8_t buf[300];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 37 + 11);
+	for (size_t off = 0; off < 8; off++) {
+		for (size_t len = 0; len + off <= sizeof(buf); len += 7) {
+			uint32_t ref = 0x1234;
+			for (size_t k = 0; k < len; k += 2)
+				ref += (uint32_t)(buf[off + k] << 8 | (k + 1 < len ? buf[off + k + 1] : 0));
+			assert_int_equal(pkt_csum_fold(pkt_csum_add(0x1234, buf + off, len)),
+			                 pkt_csum_fold(ref));
+		}
+	}
 }
 
 int main(void)

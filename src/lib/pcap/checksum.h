@@ -22,7 +22,8 @@ enum pkt_csum {
 	PKT_CSUM_NONE,           /* UDP over IPv4 with checksum 0: sender chose none */
 };
 
-/* One's-complement sum of len bytes (big-endian words) added to sum. */
+/* One's-complement sum of len bytes (big-endian words) added to sum; an
+ * odd len only for the last piece of a sum. */
 uint32_t pkt_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
 /* Folds to 16 bits (not complemented). */
 uint16_t pkt_csum_fold(uint32_t sum);

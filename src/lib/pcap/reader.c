@@ -5,11 +5,15 @@
 #include "lib/pcap/decode.h"
 
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define READ_BUFFER_BYTES (1 << 20)
+
 struct pcap_reader {
 	pcap_t *pcap;
+	char *iobuf;             /* a large stdio buffer: 4 KiB reads cost more than decoding */
 	int linktype;
 	uint64_t frames;
 	bool truncated;
@@ -18,9 +22,22 @@ struct pcap_reader {
 struct pcap_reader *pcap_reader_open(const char *path, char err[ERRBUF_LEN])
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	if (fp == NULL) {
+		errbuf_errno(err, "%s: not a readable pcap/pcapng capture", path);
+		return NULL;
+	}
+	char *iobuf = malloc(READ_BUFFER_BYTES);
+	if (iobuf != NULL)
+		setvbuf(fp, iobuf, _IOFBF, READ_BUFFER_BYTES);
+	/* libpcap closes fp with pcap_close() */
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (p == NULL) {
 		errbuf_set(err, "%s: not a readable pcap/pcapng capture: %s", path, perr);
+		if (!is_stdin)
+			fclose(fp);
+		free(iobuf);
 		return NULL;
 	}
 	int lt = pcap_datalink(p);
@@ -29,15 +46,18 @@ struct pcap_reader *pcap_reader_open(const char *path, char err[ERRBUF_LEN])
 		errbuf_set(err, "%s: link type %d (%s) is not supported (Ethernet, Linux cooked v1/v2, "
 		           "raw IP and BSD loopback are)", path, lt, name != NULL ? name : "unknown");
 		pcap_close(p);
+		free(iobuf);
 		return NULL;
 	}
 	struct pcap_reader *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		pcap_close(p);
+		free(iobuf);
 		errbuf_set(err, "%s: out of memory", path);
 		return NULL;
 	}
 	r->pcap = p;
+	r->iobuf = iobuf;
 	r->linktype = lt;
 	return r;
 }
@@ -85,6 +105,7 @@ void pcap_reader_close(struct pcap_reader *r)
 {
 	if (r == NULL)
 		return;
-	pcap_close(r->pcap);
+	pcap_close(r->pcap); /* closes the FILE before its buffer goes */
+	free(r->iobuf);
 	free(r);
 }
