@@ -16,7 +16,7 @@
 # fd00:200:1::/64, fd00:200:2::/64.
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
-for t in ip nft tcpdump tshark openssl nc jq; do
+for t in ip nft tcpdump tshark openssl nc jq ethtool; do
 	command -v $t >/dev/null || { echo "skip: $t missing"; exit 77; }
 done
 P=${PARAMEDIC_BIN:?}
@@ -90,6 +90,9 @@ table inet $tag {
 	chain fw { type filter hook forward priority 0; meta l4proto tcp numgen random mod 100 < 3 drop; }
 }
 NFT
+# MSS-sized segments (no TSO/GSO super-packets): a few thousand packets, so
+# 3 % random drops always hit some; checksum offload stays on.
+ip netns exec $C ethtool -K ${tag}c0 tso off gso off >/dev/null
 ip netns exec $S nc -l -p 5001 >/dev/null &
 pids+=($!)
 sleep 0.3
@@ -97,6 +100,7 @@ capture drops $C ${tag}c0 tcp
 head -c 3000000 /dev/zero | ip netns exec $C timeout 20 nc -q 1 10.200.2.2 5001
 stop_captures
 ip netns exec $R nft delete table inet $tag
+ip netns exec $C ethtool -K ${tag}c0 tso on gso on >/dev/null
 analyze drops; rc=$?
 check "drops: analysed (exit $rc)" test $rc -le 1
 ours=$(jq '[.flows[] | select(.proto == "tcp") | .retransmissions] | add' "$dir/drops.json")
