@@ -244,8 +244,9 @@ static int open_socket(struct server *srv, uint16_t port, char *err)
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&ss, sslen) != 0) {
-		errbuf_errno(err, "cannot bind UDP port %u on %s", (unsigned)port,
-		             srv->cfg.network.listen_address);
+		char addr[80];
+		netaddr_format((struct sockaddr *)&ss, addr, sizeof(addr));
+		errbuf_errno(err, "UDP port %u: cannot bind %s", (unsigned)port, addr);
 		close(fd);
 		return -1;
 	}

@@ -453,6 +453,43 @@ static void plain_datagram_echoed_byte_for_byte_tunneled(void **state)
 	byte_for_byte(true);
 }
 
+/* The data port is taken by someone else: the grant fails with an error
+ * naming the port, and the session it had opened is ended (audited with
+ * ended_by engine_failed) so it holds no concurrency slot. */
+static void occupied_data_port_fails_the_grant_with_a_reason(void **state)
+{
+	(void)state;
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[ERRBUF_LEN];
+	assert_int_equal(rproc_setup_with_client(&f->r, &f->alice, "mode = \"direct_ephemeral\"",
+	                                         "[quotas]\ncooldown_sec = 0\n"),
+	                 0);
+	/* The first port of the range is the one a grant picks. */
+	int port = f->r.data_port_start;
+	int squatter = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* not the reflector's */
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(bind(squatter, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(rproc_start(&f->r), 0);
+	f->l = rproc_connect(&f->r, &f->alice, err);
+	assert_non_null(f->l);
+	json_t *p;
+	json_t *req = json_pack("{s:s, s:{s:i}}", "test_type", "udp_echo", "params", "duration_sec", 10);
+	assert_string_equal(rproc_request(f->l, "session_request", req, &p), "error");
+	assert_string_equal(json_string_value(json_object_get(p, "code")), "internal");
+	char want[32];
+	snprintf(want, sizeof(want), "port %d", port);
+	assert_non_null(strstr(json_string_value(json_object_get(p, "message")), want));
+	json_decref(p);
+	assert_true(no_active_sessions(f));
+	assert_int_equal(rproc_audit_count(&f->r, "session_completed", f->alice.id, NULL), 1);
+	/* Once the port is free again, the next request is granted. */
+	close(squatter);
+	grant(f, 10);
+	assert_int_equal(f->port, port);
+	stop(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +506,7 @@ int main(void)
 		cmocka_unit_test(probe_header_gets_server_timestamps_and_count_tunneled),
 		cmocka_unit_test(plain_datagram_echoed_byte_for_byte),
 		cmocka_unit_test(plain_datagram_echoed_byte_for_byte_tunneled),
+		cmocka_unit_test(occupied_data_port_fails_the_grant_with_a_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
