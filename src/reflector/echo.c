@@ -247,10 +247,44 @@ static int open_socket(struct server *srv, uint16_t port, char *err)
 		char addr[80];
 		netaddr_format((struct sockaddr *)&ss, addr, sizeof(addr));
 		errbuf_errno(err, "UDP port %u: cannot bind %s", (unsigned)port, addr);
+		int bind_errno = errno;
 		close(fd);
+		errno = bind_errno; /* open_data_port looks for EADDRINUSE */
 		return -1;
 	}
 	return fd;
+}
+
+static bool port_held_by_a_session(struct server *srv, const struct session *self, unsigned port)
+{
+	for (struct session *o = sessions_first(srv->sessions); o != NULL; o = o->next)
+		if (o != self && o->port == port)
+			return true;
+	return false;
+}
+
+/* The session's data port, or, when another process holds it, the next
+ * port of the data range that neither a session nor anyone else holds:
+ * s->port is updated before the grant is sent. */
+static int open_data_port(struct server *srv, struct session *s, char *err)
+{
+	int fd = open_socket(srv, s->port, err);
+	if (fd >= 0 || errno != EADDRINUSE)
+		return fd;
+	char first_err[ERRBUF_LEN];
+	snprintf(first_err, sizeof(first_err), "%s", err);
+	const struct reflector_config *cfg = &srv->cfg;
+	for (unsigned p = cfg->network.data_port_range_start; p <= cfg->network.data_port_range_end; p++) {
+		if (p == s->port || port_held_by_a_session(srv, s, p))
+			continue;
+		if ((fd = open_socket(srv, (uint16_t)p, err)) >= 0) {
+			s->port = (uint16_t)p;
+			return fd;
+		}
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	return errbuf_set(err, "%s (and every other free port of the data range is taken)", first_err);
 }
 
 int echo_server_init(struct server *srv, char *err)
@@ -314,7 +348,7 @@ int echo_start(struct server *srv, struct session *s, char *err)
 		es->next = sh->tunneled;
 		sh->tunneled = es;
 	} else {
-		if ((es->fd = open_socket(srv, s->port, err)) < 0) {
+		if ((es->fd = open_data_port(srv, s, err)) < 0) {
 			free(es);
 			return -1;
 		}

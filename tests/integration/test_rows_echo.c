@@ -453,23 +453,27 @@ static void plain_datagram_echoed_byte_for_byte_tunneled(void **state)
 	byte_for_byte(true);
 }
 
-/* The data port is taken by someone else: the grant fails with an error
- * naming the port, and the session it had opened is ended (audited with
- * ended_by engine_failed) so it holds no concurrency slot. */
-static void occupied_data_port_fails_the_grant_with_a_reason(void **state)
+/* Data ports other processes hold: the grant moves to the next free port
+ * of the range; with the whole range taken it fails with an error naming
+ * the port, and the session it had opened is ended (audited with ended_by
+ * engine_failed) so it holds no concurrency slot. */
+static void occupied_data_ports(void **state)
 {
 	(void)state;
+	enum { RANGE = 10 }; /* the harness's data port range */
 	struct fixture *f = calloc(1, sizeof(*f));
 	char err[ERRBUF_LEN];
 	assert_int_equal(rproc_setup_with_client(&f->r, &f->alice, "mode = \"direct_ephemeral\"",
 	                                         "[quotas]\ncooldown_sec = 0\n"),
 	                 0);
-	/* The first port of the range is the one a grant picks. */
-	int port = f->r.data_port_start;
-	int squatter = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* not the reflector's */
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_int_equal(bind(squatter, (struct sockaddr *)&a, sizeof(a)), 0);
+	int first = f->r.data_port_start;
+	int squatters[RANGE];
+	for (int i = 0; i < RANGE; i++) {
+		squatters[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* not the reflector's */
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(first + i))};
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		assert_int_equal(bind(squatters[i], (struct sockaddr *)&a, sizeof(a)), 0);
+	}
 	assert_int_equal(rproc_start(&f->r), 0);
 	f->l = rproc_connect(&f->r, &f->alice, err);
 	assert_non_null(f->l);
@@ -478,15 +482,23 @@ static void occupied_data_port_fails_the_grant_with_a_reason(void **state)
 	assert_string_equal(rproc_request(f->l, "session_request", req, &p), "error");
 	assert_string_equal(json_string_value(json_object_get(p, "code")), "internal");
 	char want[32];
-	snprintf(want, sizeof(want), "port %d", port);
+	snprintf(want, sizeof(want), "UDP port %d", first);
 	assert_non_null(strstr(json_string_value(json_object_get(p, "message")), want));
 	json_decref(p);
 	assert_true(no_active_sessions(f));
 	assert_int_equal(rproc_audit_count(&f->r, "session_completed", f->alice.id, NULL), 1);
-	/* Once the port is free again, the next request is granted. */
-	close(squatter);
+	/* One port of the range free again (not the first): granted there. */
+	close(squatters[3]);
 	grant(f, 10);
-	assert_int_equal(f->port, port);
+	assert_int_equal(f->port, first + 3);
+	int fd = udp_client(f, "127.0.0.1");
+	char back[8];
+	send_dgram(f, fd, "moved", 5);
+	assert_int_equal(recv_dgram(f, fd, back, sizeof(back), ANSWER_WAIT_MS), 5);
+	close(fd);
+	for (int i = 0; i < RANGE; i++)
+		if (i != 3)
+			close(squatters[i]);
 	stop(f);
 }
 
@@ -506,7 +518,7 @@ int main(void)
 		cmocka_unit_test(probe_header_gets_server_timestamps_and_count_tunneled),
 		cmocka_unit_test(plain_datagram_echoed_byte_for_byte),
 		cmocka_unit_test(plain_datagram_echoed_byte_for_byte_tunneled),
-		cmocka_unit_test(occupied_data_port_fails_the_grant_with_a_reason),
+		cmocka_unit_test(occupied_data_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
