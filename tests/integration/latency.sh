@@ -27,7 +27,8 @@ check_run() { # mode, json
 	# The reflector counted: the split is known and adds up.
 	up=$(jq .packets.lost_upstream <<<"$out")
 	down=$(jq .packets.lost_downstream <<<"$out")
-	[ "$up" != null ] && [ $((up + down)) = "$lost" ] || fail "$mode: loss split: $out"
+	[ "$up" != null ] || fail "$mode: no loss split: $out"
+	[ $((up + down)) = "$lost" ] || fail "$mode: loss split: $out"
 	[ "$(jq .packets.foreign <<<"$out")" = 0 ] || fail "$mode: foreign datagrams"
 	[ "$(jq .packets.duplicates <<<"$out")" = 0 ] || fail "$mode: duplicates on loopback"
 	jq -e '.rtt_ns.min > 0 and .rtt_ns.min <= .rtt_ns.median and .rtt_ns.median <= .rtt_ns.p99
@@ -49,7 +50,8 @@ for mode in direct_ephemeral tunneled; do
 	[ "$(audit_count session_granted)" -ge 1 ] || fail "$mode: no session_granted audit line"
 	# Human output: the table and the plain-language line.
 	human=$(pm latency "127.0.0.1:$PORT" --interval 10ms --duration 1 --timeout 200ms) || fail "$mode: human: $human"
-	grep -q "rtt ms" <<<"$human" && grep -qE "^(no loss|loss )" <<<"$human" || fail "$mode: human output: $human"
+	grep -q "rtt ms" <<<"$human" || fail "$mode: human table: $human"
+	grep -qE "^(no loss|loss )" <<<"$human" || fail "$mode: human verdict: $human"
 	pass "latency in $mode mode"
 	stop_reflector || fail "reflector exit status"
 done
