@@ -39,8 +39,15 @@ check_run() { # mode, json
 		fail "$mode: timestamps/summary: $out"
 }
 
+# Data ports of our own: other tests' reflectors run at the same time.
+DPORT=$((40000 + RANDOM % 20000))
+while [ -n "$(ss -Hlun "( sport >= :$DPORT and sport <= :$((DPORT + 3)) )")" ]; do
+	DPORT=$((40000 + RANDOM % 20000))
+done
+net_lines() { printf 'mode = "%s"\ndata_port_range_start = %d\ndata_port_range_end = %d' "$1" "$DPORT" $((DPORT + 3)); }
+
 for mode in direct_ephemeral tunneled; do
-	NETWORK_LINES="mode = \"$mode\"" start_reflector "$POLICY"
+	NETWORK_LINES=$(net_lines "$mode") start_reflector "$POLICY"
 	out=$(pm --json latency "127.0.0.1:$PORT" --interval 5ms --duration 1 --size 100 --dscp 46 \
 		--timeout 500ms) || fail "$mode: latency: $out"
 	check_run "$mode" "$out"
@@ -69,7 +76,7 @@ pm history --since 1h | grep -q latency || fail "human history"
 pass "the results are in the history"
 
 # A denied session: the reason, exit 1, nothing stored.
-start_reflector "$POLICY
+NETWORK_LINES=$(net_lines direct_ephemeral) start_reflector "$POLICY
 allow_udp_echo = false"
 out=$(pm latency "127.0.0.1:$PORT" --duration 1 2>&1) && fail "latency ran though udp_echo is off"
 grep -q "refused the test: invalid_params" <<<"$out" || fail "deny message: $out"
