@@ -453,6 +453,28 @@ static void plain_datagram_echoed_byte_for_byte_tunneled(void **state)
 	byte_for_byte(true);
 }
 
+/* The session lives as long as its control connection: once that is gone
+ * the direct socket is closed (ICMP port unreachable) and its bytes are in
+ * session_completed. */
+static void session_ends_with_its_control_connection(void **state)
+{
+	(void)state;
+	struct fixture *f = start(false, NULL);
+	grant(f, 60);
+	int fd = udp_client(f, "127.0.0.1");
+	char back[16];
+	send_dgram(f, fd, "hello", 5);
+	assert_int_equal(recv_dgram(f, fd, back, sizeof(back), ANSWER_WAIT_MS), 5);
+	link_close(f->l);
+	f->l = NULL;
+	assert_true(wait_until(no_active_sessions, f, 10000));
+	assert_int_equal(completed_bytes(f), 10);
+	send_dgram(f, fd, "again", 5);
+	assert_int_equal(recv_dgram(f, fd, back, sizeof(back), ANSWER_WAIT_MS), -2);
+	close(fd);
+	stop(f);
+}
+
 /* Data ports other processes hold: the grant moves to the next free port
  * of the range; with the whole range taken it fails with an error naming
  * the port, and the session it had opened is ended (audited with ended_by
@@ -518,6 +540,7 @@ int main(void)
 		cmocka_unit_test(probe_header_gets_server_timestamps_and_count_tunneled),
 		cmocka_unit_test(plain_datagram_echoed_byte_for_byte),
 		cmocka_unit_test(plain_datagram_echoed_byte_for_byte_tunneled),
+		cmocka_unit_test(session_ends_with_its_control_connection),
 		cmocka_unit_test(occupied_data_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
