@@ -33,11 +33,9 @@ const struct audit_event_type audit_event_types[] = {
 	 "a session request was refused (reason, code, limit, current, maximum, "
 	 "retry_after_sec, message)"},
 	{"session_completed",
-	 "a session ended normally: session_close or the engine finished (test_id, bytes, "
-	 "duration_ms)"},
-	{"session_expired", "a session reached its expires_at and was stopped (test_id, bytes)"},
-	{"session_closed",
-	 "a session ended early: its control connection went away or the server stopped"},
+	 "a session ended, however it ended (test_id, test_type, ended_by: closed, expired, "
+	 "disconnected, peer_removed, engine_failed, shutdown; bytes, duration_ms)"},
+	{"session_expired", "a session reached its expires_at (test_id); session_completed follows"},
 	{"identity_rotated", "rotate-identity replaced the key (old_endpoint_id, new_endpoint_id)"},
 	{"config_reloaded", "SIGHUP re-read the configuration (path)"},
 	{NULL, NULL},

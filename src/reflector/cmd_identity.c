@@ -55,8 +55,8 @@ int cmd_rotate_identity(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "reflector: %s\n", err);
 		return 1;
 	}
-	json_t *fields = json_pack("{s:s, s:s}", "new_id", id.id, "key_path", path);
-	json_object_set_new(fields, "old_id", old_id[0] ? json_string(old_id) : json_null());
+	json_t *fields = json_pack("{s:s, s:s}", "new_endpoint_id", id.id, "key_path", path);
+	json_object_set_new(fields, "old_endpoint_id", old_id[0] ? json_string(old_id) : json_null());
 	cli_audit(cli, "identity_rotated", id.id, fields);
 	if (cli->json)
 		cli_print_json(json_pack("{s:s, s:s}", "old_id", old_id, "endpoint_id", id.id));

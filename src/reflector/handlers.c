@@ -238,7 +238,7 @@ static void on_pair_request(struct conn *c, const struct pp_msg *m)
 	if (res != PAIRING_OK) {
 		r.success = false;
 		r.message = pairing_failure_message(res);
-		srv_audit_pairing_failed(srv, c, r.message);
+		srv_audit_pairing_failed(srv, c, pairing_result_name(res), r.message);
 		conn_send(c, protocol_pair_response(m->request_id, &r));
 		if (++c->pairing_attempts >= CONN_MAX_PAIRING_ATTEMPTS)
 			conn_shutdown(c);
@@ -269,7 +269,8 @@ void handlers_on_frame(struct conn *c, const char *json, size_t len)
 			c->srv->counters.sessions_denied++;
 			c->srv->counters.sessions_denied_by_reason[PP_DENY_INVALID_PARAMS]++;
 			srv_audit(c->srv, "session_denied", c->peer_id,
-			          json_pack("{s:s, s:s}", "reason", "invalid_params", "message", err));
+			          json_pack("{s:s, s:s, s:s}", "reason", gov_reason_phrase(GOV_DENY_INVALID_PARAMS),
+			                    "code", "invalid_params", "message", err));
 		} else
 			conn_shutdown(c); /* a peer that breaks the protocol is not answered twice */
 		protocol_msg_free(&m);

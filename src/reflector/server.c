@@ -96,7 +96,8 @@ void server_drop_peer(struct server *srv, const char *peer_id, const char *why)
 static void on_stop_signal(int signo, void *arg)
 {
 	struct server *srv = arg;
-	log_info("signal %d: shutting down", signo);
+	log_info("%s: shutting down", strsignal(signo));
+	snprintf(srv->stop_reason, sizeof(srv->stop_reason), "%s", signo == SIGINT ? "SIGINT" : "SIGTERM");
 	evloop_stop(srv->loop);
 }
 
@@ -121,7 +122,8 @@ static void on_reload_signal(int signo, void *arg)
 		if (c->state == CONN_AUTHORIZED && !peers_contains(srv->peers, c->peer_id))
 			server_drop_peer(srv, c->peer_id, "no longer authorized");
 	srv_audit(srv, "config_reloaded", NULL,
-	          json_pack("{s:i}", "authorized_peers", (int)fresh.access.n_authorized_peers));
+	          json_pack("{s:s, s:i}", "path", fresh.source_path[0] ? fresh.source_path : "(built-in defaults)",
+	                    "authorized_peers", (int)fresh.access.n_authorized_peers));
 	log_info("SIGHUP: reloaded the authorized peers (%zu in the config)", fresh.access.n_authorized_peers);
 	config_free(&fresh);
 }
@@ -281,7 +283,8 @@ void server_cleanup(struct server *srv)
 		evconnlistener_free(srv->listener);
 	if (srv->audit != NULL) {
 		srv_audit(srv, "server_stopped", NULL,
-		          json_pack("{s:I}", "uptime_sec", (json_int_t)((clock_wall_ms() - srv->started_ms) / 1000)));
+		          json_pack("{s:s, s:I}", "reason", srv->stop_reason[0] ? srv->stop_reason : "stopped",
+		                    "uptime_sec", (json_int_t)((clock_wall_ms() - srv->started_ms) / 1000)));
 		audit_close(srv->audit); /* flushes coalesced counts */
 	}
 	usage_free(srv->usage);

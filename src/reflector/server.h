@@ -64,7 +64,8 @@ struct server {
 	uint16_t listen_port; /* as bound (the config may say 0) */
 	int64_t started_ms;
 	bool iperf3_available;
-	bool heap_dirty; /* connections came since the last idle trim */
+	bool heap_dirty;      /* connections came since the last idle trim */
+	char stop_reason[16]; /* "SIGTERM", "SIGINT" */
 	struct server_counters counters;
 };
 

@@ -51,10 +51,11 @@ void srv_audit_refused(struct server *srv, const struct sockaddr *sa, const char
 	                json_pack("{s:s, s:s}", "source", ip, "reason", reason));
 }
 
-void srv_audit_pairing_failed(struct server *srv, const struct conn *c, const char *why)
+void srv_audit_pairing_failed(struct server *srv, const struct conn *c, const char *reason,
+                              const char *message)
 {
 	srv_audit(srv, "pairing_failed", c->peer_id,
-	          json_pack("{s:s, s:s}", "source", c->addr_text, "reason", why));
+	          json_pack("{s:s, s:s, s:s}", "source", c->addr_text, "reason", reason, "message", message));
 }
 
 void srv_audit_session_granted(struct server *srv, const struct session *s,

@@ -27,7 +27,9 @@ void srv_audit_connection_denied(struct server *srv, const struct conn *c, const
                                  const char *detail);
 /* A connection refused at accept time (limits), before any TLS. */
 void srv_audit_refused(struct server *srv, const struct sockaddr *sa, const char *reason);
-void srv_audit_pairing_failed(struct server *srv, const struct conn *c, const char *why);
+/* reason: the stable code (invalid, expired, already_used); message: for people. */
+void srv_audit_pairing_failed(struct server *srv, const struct conn *c, const char *reason,
+                              const char *message);
 void srv_audit_session_granted(struct server *srv, const struct session *s,
                                int64_t requested_duration_sec);
 void srv_audit_session_ended(struct server *srv, const struct session *s, enum session_end why);

@@ -15,22 +15,33 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$T/server.log" ] && tail -20 "$T/server.log" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# A port free for TCP and UDP, below the kernel's ephemeral range (32768
+# and up) so that no outgoing connection's source port can take it.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		ss -Hltun "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
 
-# write_config EXTRA_TOML: [identity] and [network] are ours.
+# write_config EXTRA_TOML: [identity] and [network] are ours. Unless
+# NETWORK_LINES says otherwise, the data ports are a small range of this
+# test's own, so tests running in parallel never share a port.
 write_config() {
+	local ports=""
+	if ! grep -q data_port_range <<<"${NETWORK_LINES:-}"; then
+		DATA_PORT=${DATA_PORT:-$(free_port)}
+		ports="data_port_range_start = $DATA_PORT
+data_port_range_end = $DATA_PORT"
+	fi
 	cat > "$T/reflector.toml" <<CFG
 [identity]
 private_key_path = "$T/data/identity.ed25519"
 
 [network]
 listen_address = "127.0.0.1:$PORT"
+$ports
 ${NETWORK_LINES:-}
 
 ${1:-}

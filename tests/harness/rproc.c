@@ -17,18 +17,32 @@
 #include <time.h>
 #include <unistd.h>
 
-static int free_port(void)
+/* 1 when port is free on 127.0.0.1 for a socket of this type. */
+static int port_free(int type, int port)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int port = -1;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
+	int fd = socket(AF_INET, type, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	if (fd >= 0)
 		close(fd);
-	return port;
+	return ok;
+}
+
+/* A port for a test's server, free for TCP and UDP. Chosen below the
+ * kernel's ephemeral range (32768 and up), so the source port of some
+ * other test's outgoing connection cannot take it between this check and
+ * the server's bind. */
+static int free_port(void)
+{
+	static unsigned seed;
+	if (seed == 0)
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+	for (;;) {
+		int port = 20000 + (int)(rand_r(&seed) % 12000);
+		if (port_free(SOCK_STREAM, port) && port_free(SOCK_DGRAM, port))
+			return port;
+	}
 }
 
 static void sleep_ms(int ms)
@@ -55,7 +69,7 @@ int rproc_write_config(struct rproc *r, const char *network_lines, const char *e
 	         "[identity]\nprivate_key_path = \"%s/identity.ed25519\"\n\n"
 	         "[network]\nlisten_address = \"127.0.0.1:%s\"\n"
 	         "data_port_range_start = %d\ndata_port_range_end = %d\n%s\n\n%s\n",
-	         r->data_dir, r->port, r->data_port_start, r->data_port_start + 9,
+	         r->data_dir, r->port, r->data_port_start, r->data_port_start,
 	         network_lines ? network_lines : "", extra_toml ? extra_toml : "");
 	return fsutil_write_atomic(r->config_path, text, strlen(text), 0600, NULL);
 }
@@ -71,7 +85,9 @@ int rproc_setup(struct rproc *r, const char *network_lines, const char *extra_to
 	snprintf(r->audit_path, sizeof(r->audit_path), "%s/audit.jsonl", r->data_dir);
 	snprintf(r->log_path, sizeof(r->log_path), "%s/server.log", r->dir);
 	snprintf(r->port, sizeof(r->port), "%d", free_port());
-	r->data_port_start = 20000 + (int)(getpid() % 2000) * 10;
+	/* A data port of this test's own (free now, for TCP and UDP alike in
+	 * practice), so parallel tests never share one. */
+	r->data_port_start = free_port();
 	return rproc_write_config(r, network_lines, extra_toml);
 }
 
