@@ -24,6 +24,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM # so that a timeout still cleans up
 fail() { echo "FAIL: $*"; echo "--- report:"; cat "$tmp/report.txt" 2>/dev/null | head -60; exit 1; }
 
 ip netns add $C && ip netns add $R && ip netns add $S || { echo "SKIP: cannot create namespaces"; exit 77; }
