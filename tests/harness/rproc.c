@@ -29,20 +29,27 @@ static int port_free(int type, int port)
 	return ok;
 }
 
-/* A port for a test's server, free for TCP and UDP. Chosen below the
- * kernel's ephemeral range (32768 and up), so the source port of some
- * other test's outgoing connection cannot take it between this check and
- * the server's bind. */
-static int free_port(void)
+/* The first of n consecutive ports free for TCP and UDP, for a test's
+ * servers. Chosen below the kernel's ephemeral range (32768 and up), so the
+ * source port of some other test's outgoing connection cannot take one
+ * between this check and the server's bind. */
+static int free_ports(int n)
 {
 	static unsigned seed;
 	if (seed == 0)
 		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
 	for (;;) {
-		int port = 20000 + (int)(rand_r(&seed) % 12000);
-		if (port_free(SOCK_STREAM, port) && port_free(SOCK_DGRAM, port))
-			return port;
+		int base = 20000 + (int)(rand_r(&seed) % (12000 - (unsigned)n)), ok = 1;
+		for (int p = base; p < base + n && ok; p++)
+			ok = port_free(SOCK_STREAM, p) && port_free(SOCK_DGRAM, p);
+		if (ok)
+			return base;
 	}
+}
+
+static int free_port(void)
+{
+	return free_ports(1);
 }
 
 static void sleep_ms(int ms)
@@ -69,7 +76,7 @@ int rproc_write_config(struct rproc *r, const char *network_lines, const char *e
 	         "[identity]\nprivate_key_path = \"%s/identity.ed25519\"\n\n"
 	         "[network]\nlisten_address = \"127.0.0.1:%s\"\n"
 	         "data_port_range_start = %d\ndata_port_range_end = %d\n%s\n\n%s\n",
-	         r->data_dir, r->port, r->data_port_start, r->data_port_start,
+	         r->data_dir, r->port, r->data_port_start, r->data_port_start + 9,
 	         network_lines ? network_lines : "", extra_toml ? extra_toml : "");
 	return fsutil_write_atomic(r->config_path, text, strlen(text), 0600, NULL);
 }
@@ -87,7 +94,7 @@ int rproc_setup(struct rproc *r, const char *network_lines, const char *extra_to
 	snprintf(r->port, sizeof(r->port), "%d", free_port());
 	/* A data port of this test's own (free now, for TCP and UDP alike in
 	 * practice), so parallel tests never share one. */
-	r->data_port_start = free_port();
+	r->data_port_start = free_ports(10);
 	return rproc_write_config(r, network_lines, extra_toml);
 }
 
