@@ -10,14 +10,10 @@ command -v nc >/dev/null || { echo "nc missing"; exit 77; }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$RPID/status"; }
 
-# flood PORT COUNT [PREFIX_ESCAPES]: COUNT datagrams "ping-N" through one
-# connected UDP socket (bash's /dev/udp: one printf, one write, one
-# datagram); the prefix as printf escapes (token bytes may be NUL).
+# flood PORT COUNT [PREFIX_HEX]: COUNT datagrams "ping-N" through one
+# connected UDP socket (tests/tools/udp_flood.c).
 flood() {
-	local port=$1 count=$2 prefix=${3:-} i
-	exec 5>"/dev/udp/127.0.0.1/$port"
-	for ((i = 1; i <= count; i++)); do printf "${prefix}ping-%d\n" "$i" >&5; done
-	exec 5>&-
+	"$PP_BUILD_DIR/udp_flood" 127.0.0.1 "$1" "$2" ${3:+"$3"} >/dev/null
 }
 
 ALICE=$(make_client alice)
@@ -30,7 +26,7 @@ for mode in direct_ephemeral tunneled; do
 	start_reflector "$TOML"
 	echo_start_session alice 120
 	pfx=""
-	[ "$mode" = tunneled ] && pfx="PPT1$(sed 's/../\\x&/g' <<<"$ETOKEN")"
+	[ "$mode" = tunneled ] && pfx="50505431$ETOKEN" # "PPT1" + token
 	flood "$EPORT" 200 "$pfx" # warm-up: every buffer slot touched once
 	sleep 1.5                 # let the bucket refill
 	before=$(rss_kb)
@@ -39,13 +35,13 @@ for mode in direct_ephemeral tunneled; do
 	after=$(rss_kb)
 	echoed=$(echo_counter echo_packets)
 	limited=$(echo_counter echo_dropped_rate_limit)
-	echo "$mode: VmRSS before ${before} kB, after ${after} kB; echoed $echoed, dropped by the rate limit $limited"
+	echo "$mode: VmRSS before ${before} kB, after ${after} kB; echoed $echoed, dropped by the rate limit $limited, as not the peer's $(echo_counter echo_dropped_source) (token $ETOKEN)"
 	[ "$limited" -gt 0 ] || fail "$mode: nothing dropped by the rate limit"
 	[ $((after - before)) -le 2048 ] || fail "$mode: VmRSS grew by $((after - before)) kB"
 	# Still serving: a fresh datagram is echoed once the bucket refills.
 	sleep 1.5
 	if [ -n "$pfx" ]; then
-		printf "${pfx}after\n" >"$T/dgram"
+		(echo_prefix; echo "after") >"$T/dgram"
 		got=$(nc -u -w1 127.0.0.1 "$EPORT" <"$T/dgram" | tail -c +21)
 	else
 		got=$(echo "after" | nc -u -w1 127.0.0.1 "$EPORT")
