@@ -2,7 +2,8 @@
 # The main job: install what is missing, build, start a reflector on the
 # built-in defaults (its endpoint ID is printed), and run paramedic's checks
 # against it: pair with a fresh one-time token (pinning the reflector's ID),
-# then hello (its policy). The reflector keeps serving until Ctrl-C.
+# hello (its policy), a latency test, a throughput test and the history of
+# results. The reflector keeps serving until Ctrl-C.
 # PP_RUN_ONCE=1 stops it after the checks (for scripted runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,13 @@ echo "== paramedic checks against the reflector $ID on 127.0.0.1:$PORT"
 TOKEN=$("$R" "${CFG[@]}" --json pair --ttl 2m | jq -r .token)
 "$P" pair "127.0.0.1:$PORT" --token "$TOKEN" --expect-id "$ID"
 "$P" hello "127.0.0.1:$PORT"
+echo "== latency (3 s of UDP probes, 10 ms apart)"
+"$P" latency "127.0.0.1:$PORT" --duration 3s
+sleep 5 # the default [quotas] cooldown_sec between two tests of one peer
+echo "== throughput (3 s of iperf3 through the tunnel)"
+"$P" throughput "127.0.0.1:$PORT" --duration 3
+echo "== history"
+"$P" history --limit 5
 echo
 "$R" "${CFG[@]}" status
 if [ -n "${PP_RUN_ONCE:-}" ]; then

@@ -45,9 +45,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: paramedic [--data-dir DIR] [--json] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		char left[80];
-		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
-		fprintf(out, "  %-48s %s\n", left, commands[i].help);
+		fprintf(out, "  %s %s\n      %s\n", commands[i].name, commands[i].args, commands[i].help);
 	}
 	fprintf(out, "\noptions:\n"
 	             "  --data-dir DIR   identity, pinned reflectors and history (default\n"

@@ -57,7 +57,9 @@ expect_usage() { # description, expected text, args...
 }
 expect_usage "pair without token" "usage" pair "127.0.0.1:$PORT"
 expect_usage "bad port" "port" hello "127.0.0.1:99999"
-expect_usage "mistyped expect-id" "check character" pair "127.0.0.1:$PORT" --token x --expect-id "${NEWID%?}0"
+# Change the check character to another one (a typo the Luhn check catches).
+last=${NEWID: -1}; typo=0; [ "$last" = 0 ] && typo=1
+expect_usage "mistyped expect-id" "check character" pair "127.0.0.1:$PORT" --token x --expect-id "${NEWID%?}$typo"
 expect_usage "unknown command" "unknown command" frobnicate
 pass "bad command lines are refused with exit status 2"
 out=$(pm hello "127.0.0.1:1" 2>&1) && fail "hello to a closed port succeeded"
