@@ -235,6 +235,26 @@ static void usage_survives_a_restart(void **state)
 	stop(f);
 }
 
+static void path_meta_describes_the_reflector_host(void **state)
+{
+	(void)state;
+	struct fixture *f = start(NULL);
+	json_t *p;
+	assert_string_equal(rproc_request(f->l, "get_path_meta", NULL, &p), "path_meta");
+	int lo_mtu = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(p, "interfaces"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "name")), "lo") == 0)
+			lo_mtu = (int)json_integer_value(json_object_get(e, "mtu"));
+	assert_true(lo_mtu > 0);
+	assert_true(json_integer_value(json_object_get(json_object_get(p, "cpu"), "count")) >= 1);
+	assert_true(json_integer_value(json_object_get(json_object_get(p, "memory"), "total_bytes")) > 0);
+	assert_non_null(json_string_value(json_object_get(p, "version")));
+	json_decref(p);
+	stop(f);
+}
+
 static void invalid_params_are_denied_with_the_reason(void **state)
 {
 	(void)state;
@@ -266,6 +286,7 @@ int main(void)
 		cmocka_unit_test(row23_session_close_removes_it),
 		cmocka_unit_test(row24_row25_expired_session_is_removed_at_clamped_duration_plus_grace),
 		cmocka_unit_test(invalid_params_are_denied_with_the_reason),
+		cmocka_unit_test(path_meta_describes_the_reflector_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
