@@ -69,6 +69,9 @@ static int relay(struct tun_stream *s, struct link *l, char *err)
 	SSL *ssl = link_ssl(l);
 	int tfd = link_fd(l), pfd = s->local_fd;
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* One read() fills many records, instead of two per 16 KiB record. */
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_default_read_buffer_len(ssl, TUN_BUF_BYTES);
 	struct half up = {.buf = malloc(TUN_BUF_BYTES)};   /* local -> reflector */
 	struct half down = {.buf = malloc(TUN_BUF_BYTES)}; /* reflector -> local */
 	int rc = -1;

@@ -9,14 +9,17 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Fewer, larger reads and writes: libevent's default is 16 KiB a call. */
 #define RELAY_MAX_SINGLE_IO_BYTES (512 * 1024)
+#define RELAY_TLS_READ_BUFFER_BYTES (256 * 1024)
 
 struct relay {
 	struct conn *c;
@@ -151,6 +154,13 @@ struct relay *relay_start(struct conn *c, uint16_t port, const struct relay_hook
 	c->state = CONN_RELAY;
 	evloop_timer_disarm(c->deadline);
 	bufferevent_set_timeouts(c->bev, NULL, NULL); /* the session's expiry bounds it */
+	/* Read-ahead: OpenSSL fills its buffer in one read() instead of a
+	 * header read and a body read per 16 KiB record. */
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	if (ssl != NULL) {
+		SSL_set_read_ahead(ssl, 1);
+		SSL_set_default_read_buffer_len(ssl, RELAY_TLS_READ_BUFFER_BYTES);
+	}
 	bufferevent_set_max_single_read(r->plain, RELAY_MAX_SINGLE_IO_BYTES);
 	bufferevent_set_max_single_write(r->plain, RELAY_MAX_SINGLE_IO_BYTES);
 	bufferevent_set_max_single_read(r->tls, RELAY_MAX_SINGLE_IO_BYTES);
