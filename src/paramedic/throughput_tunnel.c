@@ -63,29 +63,40 @@ static void set_first_error(struct tp_tunnel *tun, const char *msg)
 	pthread_mutex_unlock(&tun->lock);
 }
 
+/* Ciphertext moves between the socket and OpenSSL through memory BIOs, so
+ * that one recv()/send() carries up to this much (many 16 KiB records)
+ * instead of one system call per record. */
+#define TUN_NET_BYTES (256 * 1024)
+
 /* The relay of one stream: local plain socket <-> TLS link, one poll loop. */
 static int relay(struct tun_stream *s, struct link *l, char *err)
 {
 	SSL *ssl = link_ssl(l);
 	int tfd = link_fd(l), pfd = s->local_fd;
-	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* One read() fills many records, instead of two per 16 KiB record. */
-	SSL_set_read_ahead(ssl, 1);
-	SSL_set_default_read_buffer_len(ssl, TUN_BUF_BYTES);
-	struct half up = {.buf = malloc(TUN_BUF_BYTES)};   /* local -> reflector */
-	struct half down = {.buf = malloc(TUN_BUF_BYTES)}; /* reflector -> local */
+	struct half up = {.buf = malloc(TUN_BUF_BYTES)};   /* local -> reflector, plaintext */
+	struct half down = {.buf = malloc(TUN_BUF_BYTES)}; /* reflector -> local, plaintext */
+	uint8_t *net_in = malloc(TUN_NET_BYTES);
+	uint8_t *net_out = malloc(TUN_NET_BYTES);
+	size_t out_len = 0, out_off = 0;
+	bool net_eof = false, shut_tls = false, shut_local = false;
 	int rc = -1;
-	bool shut_tls = false, shut_local = false;
 	int drain_left_ms = TUN_DRAIN_MS;
-	if (up.buf == NULL || down.buf == NULL) {
+	BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
+	if (up.buf == NULL || down.buf == NULL || net_in == NULL || net_out == NULL || rbio == NULL ||
+	    wbio == NULL) {
+		BIO_free(rbio);
+		BIO_free(wbio);
 		errbuf_set(err, "out of memory");
 		goto out;
 	}
+	BIO_set_mem_eof_return(rbio, -1); /* empty = "retry", until the socket's EOF */
+	SSL_set_bio(ssl, rbio, wbio);     /* the SSL owns them (the socket BIO goes; the fd stays) */
+	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	size_t pending;
 	const uint8_t *early = link_pending(l, &pending);
 	if (pending > 0) { /* stream bytes that came with the ok */
-		memcpy(down.buf, early, pending < TUN_BUF_BYTES ? pending : TUN_BUF_BYTES);
 		down.len = pending < TUN_BUF_BYTES ? pending : TUN_BUF_BYTES;
+		memcpy(down.buf, early, down.len);
 	}
 	for (;;) {
 		bool progress = false;
@@ -106,8 +117,8 @@ static int relay(struct tun_stream *s, struct link *l, char *err)
 				up.eof = true; /* the local side is gone */
 			}
 		}
-		/* up -> TLS */
-		if (up.off < up.len) {
+		/* up -> records in wbio (bounded: the socket must keep up) */
+		if (up.off < up.len && BIO_ctrl_pending(wbio) < TUN_NET_BYTES) {
 			int n = SSL_write(ssl, up.buf + up.off, (int)(up.len - up.off));
 			if (n > 0) {
 				up.off += (size_t)n;
@@ -116,22 +127,53 @@ static int relay(struct tun_stream *s, struct link *l, char *err)
 					up.len = up.off = 0;
 				progress = true;
 			} else {
-				int e = SSL_get_error(ssl, n);
-				if (e == SSL_ERROR_WANT_WRITE)
-					tls_ev |= POLLOUT;
-				else if (e == SSL_ERROR_WANT_READ)
-					tls_ev |= POLLIN;
-				else {
-					/* The reflector ended the stream (the test's
-					 * end, a budget cut): what is unsent is moot. */
-					up.len = up.off = 0;
-					up.eof = true;
-					shut_tls = true;
-					down.eof = true;
-				}
+				up.len = up.off = 0; /* TLS failed: nothing more goes out */
+				up.eof = true;
 			}
 		}
-		/* TLS -> down */
+		if (up.eof && up.len == 0 && !shut_tls) {
+			SSL_shutdown(ssl); /* close_notify into wbio: the reflector sees EOF */
+			shut_tls = true;
+			progress = true;
+		}
+		/* wbio -> socket, in large writes */
+		if (out_off == out_len && BIO_ctrl_pending(wbio) > 0) {
+			int n = BIO_read(wbio, net_out, TUN_NET_BYTES);
+			out_len = n > 0 ? (size_t)n : 0;
+			out_off = 0;
+		}
+		if (out_off < out_len) {
+			ssize_t n = send(tfd, net_out + out_off, out_len - out_off, MSG_NOSIGNAL);
+			if (n > 0) {
+				out_off += (size_t)n;
+				progress = true;
+			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				tls_ev |= POLLOUT;
+			} else if (n < 0 && errno != EINTR) {
+				/* The reflector is gone (the test's end, a budget cut). */
+				out_len = out_off = 0;
+				(void)BIO_reset(wbio);
+				up.len = up.off = 0;
+				up.eof = true;
+				net_eof = true;
+				BIO_set_mem_eof_return(rbio, 0);
+			}
+		}
+		/* socket -> rbio, read ahead up to a bound */
+		if (!net_eof && BIO_ctrl_pending(rbio) < TUN_NET_BYTES) {
+			ssize_t n = recv(tfd, net_in, TUN_NET_BYTES, 0);
+			if (n > 0) {
+				BIO_write(rbio, net_in, (int)n);
+				progress = true;
+			} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+				net_eof = true;
+				BIO_set_mem_eof_return(rbio, 0);
+				progress = true;
+			} else if (n < 0 && errno != EINTR) {
+				tls_ev |= POLLIN;
+			}
+		}
+		/* rbio -> down */
 		if (!down.eof && down.len == 0) {
 			int n = SSL_read(ssl, down.buf, TUN_BUF_BYTES);
 			if (n > 0) {
@@ -141,11 +183,7 @@ static int relay(struct tun_stream *s, struct link *l, char *err)
 				progress = true;
 			} else {
 				int e = SSL_get_error(ssl, n);
-				if (e == SSL_ERROR_WANT_READ)
-					tls_ev |= POLLIN;
-				else if (e == SSL_ERROR_WANT_WRITE)
-					tls_ev |= POLLOUT;
-				else {
+				if (e != SSL_ERROR_WANT_READ || net_eof) {
 					down.eof = true; /* close_notify, EOF or a cut */
 					progress = true;
 				}
@@ -166,16 +204,11 @@ static int relay(struct tun_stream *s, struct link *l, char *err)
 				up.eof = true;
 			}
 		}
-		/* Half-closes, passed on once everything before them is through. */
-		if (up.eof && up.len == 0 && !shut_tls) {
-			SSL_shutdown(ssl); /* close_notify: the reflector sees EOF */
-			shut_tls = true;
-		}
 		if (down.eof && down.len == 0 && !shut_local) {
-			shutdown(pfd, SHUT_WR);
+			shutdown(pfd, SHUT_WR); /* iperf3 sees the reflector's EOF */
 			shut_local = true;
 		}
-		if (shut_tls && shut_local)
+		if (shut_tls && shut_local && out_off == out_len && BIO_ctrl_pending(wbio) == 0)
 			break;
 		if (progress)
 			continue;
@@ -189,13 +222,13 @@ static int relay(struct tun_stream *s, struct link *l, char *err)
 			errbuf_errno(err, "poll");
 			goto out;
 		}
-		if (pr > 0 && ((p[0].revents & (POLLERR | POLLNVAL)) || (p[1].revents & POLLNVAL)))
-			progress = true; /* the calls above will say what happened */
 	}
 	rc = 0;
 out:
 	free(up.buf);
 	free(down.buf);
+	free(net_in);
+	free(net_out);
 	return rc;
 }
 
