@@ -353,7 +353,7 @@ static void sleep_ms(int ms)
 		;
 }
 
-static bool file_has_listener(const char *path, uint16_t port)
+static bool file_has(const char *path, uint16_t port, bool listener)
 {
 	FILE *f = fopen(path, "re");
 	if (f == NULL)
@@ -362,7 +362,7 @@ static bool file_has_listener(const char *path, uint16_t port)
 	bool found = false;
 	if (text != NULL) {
 		size_t len = fread(text, 1, PROC_NET_MAX_BYTES, f);
-		found = iperf3_proc_net_listening(text, len, port);
+		found = listener ? iperf3_proc_net_listening(text, len, port) : iperf3_proc_net_connected(text, len, port);
 	}
 	free(text);
 	fclose(f);
@@ -372,7 +372,7 @@ static bool file_has_listener(const char *path, uint16_t port)
 int iperf3_wait_listening(struct iperf3_proc *p, uint16_t port, int timeout_ms, char *err)
 {
 	for (int waited = 0;; waited += 5) {
-		if (file_has_listener("/proc/net/tcp", port) || file_has_listener("/proc/net/tcp6", port))
+		if (file_has("/proc/net/tcp", port, true) || file_has("/proc/net/tcp6", port, true))
 			return 0;
 		int st;
 		if (!p->reaped && waitpid(p->pid, &st, WNOHANG) == p->pid) {
@@ -387,6 +387,21 @@ int iperf3_wait_listening(struct iperf3_proc *p, uint16_t port, int timeout_ms, 
 			                  (int)p->pid, port, timeout_ms);
 		sleep_ms(5);
 	}
+}
+
+bool iperf3_finish_if_tested(struct iperf3_proc *p, uint16_t port, int timeout_ms)
+{
+	if (p->stopped || (!file_has("/proc/net/tcp", port, false) && !file_has("/proc/net/tcp6", port, false)))
+		return false;
+	for (int waited = 0; waited <= timeout_ms; waited += 5) {
+		drain_pipe(p);
+		if (try_reap(p)) {
+			maybe_finish(p); /* the callback runs, then p is freed */
+			return true;
+		}
+		sleep_ms(5);
+	}
+	return false;
 }
 
 void iperf3_shutdown(void)

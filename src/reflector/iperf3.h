@@ -71,6 +71,13 @@ void iperf3_detach(struct iperf3_proc *p);
  * process has exited. 0 when listening, -1 and err otherwise. */
 int iperf3_wait_listening(struct iperf3_proc *p, uint16_t port, int timeout_ms, char *err);
 
+/* When a test has run on port (a connection to it exists in any state),
+ * waits up to timeout_ms, blocking, for the one-off process to exit by
+ * itself and report; its done callback then runs before this returns.
+ * Returns true when it did. For a session closed right after its test, so
+ * that the report's bytes are the session's. */
+bool iperf3_finish_if_tested(struct iperf3_proc *p, uint16_t port, int timeout_ms);
+
 /* Kills (SIGTERM, then SIGKILL after IPERF3_KILL_AFTER_MS) and reaps every
  * process still supervised, blocking; frees them without callbacks. For the
  * daemon's exit, before its loop is freed. */
@@ -94,5 +101,9 @@ int iperf3_report_bytes(const char *text, size_t len, uint64_t *bytes, char *err
 /* True when a /proc/net/tcp or tcp6 text (len bytes) has a socket in the
  * LISTEN state (0A) on local port. */
 bool iperf3_proc_net_listening(const char *text, size_t len, uint16_t port);
+
+/* True when it has a socket on local port in any state but LISTEN: a
+ * client has connected (established, closing or in TIME_WAIT). */
+bool iperf3_proc_net_connected(const char *text, size_t len, uint16_t port);
 
 #endif

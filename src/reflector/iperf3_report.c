@@ -67,7 +67,8 @@ int iperf3_report_bytes(const char *text, size_t len, uint64_t *bytes, char *err
 
 /* /proc/net/tcp lines: "  0: 0100007F:0FA0 00000000:0000 0A ..." (sl,
  * local address:port in hex, remote, state). */
-bool iperf3_proc_net_listening(const char *text, size_t len, uint16_t port)
+/* want_listen: a LISTEN socket on port; else any other state on port. */
+static bool proc_net_scan(const char *text, size_t len, uint16_t port, bool want_listen)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -91,8 +92,18 @@ bool iperf3_proc_net_listening(const char *text, size_t len, uint16_t port)
 		unsigned p;
 		if (sscanf(colon + 1, "%4x", &p) != 1)
 			continue;
-		if (p == port && strcmp(state, "0A") == 0)
+		if (p == port && (strcmp(state, "0A") == 0) == want_listen)
 			return true;
 	}
 	return false;
+}
+
+bool iperf3_proc_net_listening(const char *text, size_t len, uint16_t port)
+{
+	return proc_net_scan(text, len, port, true);
+}
+
+bool iperf3_proc_net_connected(const char *text, size_t len, uint16_t port)
+{
+	return proc_net_scan(text, len, port, false);
 }

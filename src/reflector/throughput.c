@@ -23,6 +23,8 @@
 
 /* How long the grant may wait for iperf3 to listen (it takes a few ms). */
 #define LISTEN_WAIT_MS 5000
+/* How long a closing session may wait for a finished test's report. */
+#define FINISH_WAIT_MS 1000
 
 struct tp_stream {
 	struct relay *relay;
@@ -197,6 +199,11 @@ void throughput_stop(struct server *srv, struct session *s)
 	if (t == NULL)
 		return;
 	cut_streams(t, "session ended");
+	/* Direct: a session closed right after its test may be a few ms ahead
+	 * of iperf3's report; let it land (bounded) so the bytes are this
+	 * session's. An iperf3 nobody connected to is stopped at once. */
+	if (!t->tunneled && t->proc != NULL) /* when it finishes, iperf3_done runs now */
+		(void)iperf3_finish_if_tested(t->proc, t->iperf3_port, FINISH_WAIT_MS);
 	t->s = NULL;
 	if (t->proc != NULL)
 		iperf3_stop(t->proc); /* iperf3_done frees t */

@@ -428,8 +428,8 @@ static void quota_exhaustion_with_real_transfers(void **state)
 static void tunneled_relay_cuts_the_test_at_the_daily_budget(void **state)
 {
 	(void)state;
-	const json_int_t budget = 30000000;
-	struct fixture *f = start("tunneled", "[quotas]\nmax_bytes_per_day_per_peer = 30000000\ncooldown_sec = 0\n");
+	const json_int_t budget = 8000000;
+	struct fixture *f = start("tunneled", "[quotas]\nmax_bytes_per_day_per_peer = 8000000\ncooldown_sec = 0\n");
 	int rc;
 	json_t *r = paramedic_throughput(f, "--duration 5 --streams 2", &rc);
 	json_decref(r);

@@ -77,6 +77,8 @@ static void proc_net_listener_found_by_port_and_state(void **state)
 	    "   1: 0100007F:0FA0 0100007F:C350 01 00000000:00000000 00:00000000 00000000 0\n";
 	assert_true(iperf3_proc_net_listening(tcp, strlen(tcp), 0x3B71));
 	assert_false(iperf3_proc_net_listening(tcp, strlen(tcp), 0x0FA0)); /* established, not listening */
+	assert_true(iperf3_proc_net_connected(tcp, strlen(tcp), 0x0FA0));
+	assert_false(iperf3_proc_net_connected(tcp, strlen(tcp), 0x3B71)); /* only a listener there */
 	assert_false(iperf3_proc_net_listening(tcp, strlen(tcp), 5201));
 	const char *tcp6 = "   0: 00000000000000000000000000000000:1451 00000000000000000000000000000000:0000 0A 0\n";
 	assert_true(iperf3_proc_net_listening(tcp6, strlen(tcp6), 5201));
