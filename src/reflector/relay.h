@@ -3,12 +3,14 @@
  * ways between an attached mTLS connection (conn.c, state CONN_RELAY) and a
  * plain TCP connection to the session's iperf3 on loopback.
  *
- * Bytes are moved between the two bufferevents' buffers without copying
- * (evbuffer_add_buffer); a side stops reading while the other side has
- * RELAY_HIGH_WATER_BYTES waiting to be written, and resumes when it drops
- * below RELAY_LOW_WATER_BYTES (backpressure: memory per stream is bounded).
- * Every chunk moved is counted and offered to the owner, which may cut the
- * stream (the session's daily byte budget).
+ * Once the attach's ok has been sent, the relay takes the connection's
+ * socket over from its bufferevent: TLS records go through memory BIOs,
+ * so one recv()/send() moves up to 256 KiB of ciphertext (many records)
+ * instead of a system call per 16 KiB record, and the plain side is read
+ * and written in 256 KiB calls. Each direction holds at most one buffer of
+ * plaintext and one of ciphertext (backpressure: a side is not read while
+ * the other cannot take more). Every chunk moved is counted and offered to
+ * the owner, which may cut the stream (the session's daily byte budget).
  */
 #ifndef PP_REFLECTOR_RELAY_H
 #define PP_REFLECTOR_RELAY_H
@@ -19,9 +21,6 @@
 
 struct conn;
 struct relay;
-
-#define RELAY_HIGH_WATER_BYTES (4u * 1024 * 1024)
-#define RELAY_LOW_WATER_BYTES (1u * 1024 * 1024)
 
 struct relay_hooks {
 	/* n more bytes were moved (either way); false cuts the relay (then

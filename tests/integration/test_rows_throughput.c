@@ -278,8 +278,13 @@ static void shutdown_leaves_no_iperf3(void **state)
 static json_t *paramedic_throughput(struct fixture *f, const char *args, int *rc)
 {
 	static char out[1 << 17];
-	*rc = run_capture(out, sizeof(out), "%s --data-dir %s --json throughput 127.0.0.1:%s %s 2>/dev/null",
-	                  getenv("PARAMEDIC_BIN"), f->pm_dir, f->r.port, args);
+	*rc = run_capture(out, sizeof(out), "%s --data-dir %s --json throughput 127.0.0.1:%s %s 2>%s/pm.err",
+	                  getenv("PARAMEDIC_BIN"), f->pm_dir, f->r.port, args, f->r.dir);
+	if (*rc != 0) { /* for the failure's diagnosis */
+		char err[4096];
+		run_capture(err, sizeof(err), "cat %s/pm.err; tail -5 %s", f->r.dir, f->r.log_path);
+		fprintf(stderr, "paramedic throughput %s: exit %d\n%s\n", args, *rc, err);
+	}
 	return json_loads(out, 0, NULL);
 }
 
