@@ -91,7 +91,8 @@ unsigned iperf3_live_count(void);
 /* The bytes of an iperf3 -J report (len bytes, need not be NUL-terminated):
  * end.sum_sent.bytes + end.sum_received.bytes, the server's own counts of
  * what it sent and received (one of them is 0 except in --bidir). For a
- * UDP test end.sum_received/sum_sent are used the same way. Also copies
+ * UDP test end.sum_received/sum_sent are used the same way; a report with
+ * no end sums (stopped mid-test) counts its intervals' sums. Also copies
  * the top-level "error" string when there is one. Returns 0 with *bytes
  * set, or -1 with err (not JSON, no end section: e.g. killed before the
  * test, or an error report). */
@@ -102,8 +103,9 @@ int iperf3_report_bytes(const char *text, size_t len, uint64_t *bytes, char *err
  * LISTEN state (0A) on local port. */
 bool iperf3_proc_net_listening(const char *text, size_t len, uint16_t port);
 
-/* True when it has a socket on local port in any state but LISTEN: a
- * client has connected (established, closing or in TIME_WAIT). */
+/* True when it has a socket in any state but LISTEN whose local or remote
+ * port is port: a client has connected (established, closing, TIME_WAIT;
+ * the remote port covers a client on this host). */
 bool iperf3_proc_net_connected(const char *text, size_t len, uint16_t port);
 
 #endif

@@ -56,6 +56,19 @@ int iperf3_report_bytes(const char *text, size_t len, uint64_t *bytes, char *err
 		if (json_is_object(sum) && sum_bytes(sum, &r) == 0)
 			have_r = 1;
 	}
+	if (!have_s && !have_r) {
+		/* Stopped mid-test, some versions write no end sums: the
+		 * intervals measured so far are what moved. */
+		const json_t *iv;
+		size_t i;
+		json_array_foreach(json_object_get(root, "intervals"), i, iv) {
+			uint64_t b;
+			if (sum_bytes(json_object_get(iv, "sum"), &b) == 0 && r <= UINT64_MAX - b) {
+				r += b;
+				have_r = 1;
+			}
+		}
+	}
 	json_decref(root);
 	if (!have_s && !have_r)
 		return errbuf_set(err, "iperf3 report has no byte counts%s%s", error[0] ? ": " : "", error);
@@ -89,10 +102,14 @@ static bool proc_net_scan(const char *text, size_t len, uint16_t port, bool want
 		if (colon == NULL || strlen(colon + 1) != 4 ||
 		    ((size_t)(colon - local) != 8 && (size_t)(colon - local) != 32))
 			continue;
-		unsigned p;
+		unsigned p, rp = 0;
 		if (sscanf(colon + 1, "%4x", &p) != 1)
 			continue;
-		if (p == port && (strcmp(state, "0A") == 0) == want_listen)
+		const char *rcolon = strrchr(remote, ':');
+		if (rcolon == NULL || sscanf(rcolon + 1, "%4x", &rp) != 1)
+			rp = 0;
+		bool listen = strcmp(state, "0A") == 0;
+		if (want_listen ? (listen && p == port) : (!listen && (p == port || rp == port)))
 			return true;
 	}
 	return false;

@@ -38,6 +38,10 @@ static void report_bytes_of_each_direction(void **state)
 	assert_int_equal(b, 2022440960u);
 	assert_int_equal(bytes_of("{\"end\":{\"sum\":{\"bytes\":1277952,\"jitter_ms\":0.02}}}", &b, NULL), 0);
 	assert_int_equal(b, 1277952u);
+	/* Interrupted before the end sums: the intervals. */
+	assert_int_equal(bytes_of("{\"intervals\":[{\"sum\":{\"bytes\":1000}},{\"sum\":{\"bytes\":277952}},{\"x\":1}],"
+	                          "\"end\":{},\"error\":\"interrupt - the server has terminated\"}", &b, NULL), 0);
+	assert_int_equal(b, 278952u);
 	/* --bidir: both counts. Reals (older versions) are accepted. */
 	assert_int_equal(bytes_of("{\"end\":{\"sum_sent\":{\"bytes\":10},\"sum_received\":{\"bytes\":5.0}}}", &b, NULL), 0);
 	assert_int_equal(b, 15u);
