@@ -32,9 +32,14 @@ struct fixture {
 	char test_id[PP_UUID_TEXT_BYTES + 1];
 };
 
+/* The running fixture, stopped by the teardown if an assertion ends the
+ * test first (cmocka jumps out of it): no reflector is left behind. */
+static struct fixture *current;
+
 static struct fixture *start(bool tunneled, const char *extra_toml)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	current = f;
 	char err[ERRBUF_LEN];
 	f->tunneled = tunneled;
 	assert_int_equal(rproc_setup_with_client(&f->r, &f->alice,
@@ -50,6 +55,7 @@ static struct fixture *start(bool tunneled, const char *extra_toml)
 
 static void stop(struct fixture *f)
 {
+	current = NULL;
 	link_close(f->l);
 	rproc_cleanup(&f->r);
 	identity_free(&f->alice);
@@ -484,6 +490,7 @@ static void occupied_data_ports(void **state)
 	(void)state;
 	enum { RANGE = 10 }; /* the harness's data port range */
 	struct fixture *f = calloc(1, sizeof(*f));
+	current = f;
 	char err[ERRBUF_LEN];
 	assert_int_equal(rproc_setup_with_client(&f->r, &f->alice, "mode = \"direct_ephemeral\"",
 	                                         "[quotas]\ncooldown_sec = 0\n"),
@@ -524,24 +531,32 @@ static void occupied_data_ports(void **state)
 	stop(f);
 }
 
+static int teardown(void **state)
+{
+	(void)state;
+	if (current != NULL)
+		stop(current);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(row26_udp_echo_round_trip),
-		cmocka_unit_test(row26_udp_echo_round_trip_tunneled),
-		cmocka_unit_test(row27_udp_echo_rate_limiting),
-		cmocka_unit_test(row27_udp_echo_rate_limiting_tunneled),
-		cmocka_unit_test(row28_udp_echo_stops_after_duration),
-		cmocka_unit_test(row28_udp_echo_stops_after_duration_tunneled),
-		cmocka_unit_test(spoofed_source_is_not_echoed),
-		cmocka_unit_test(spoofed_source_is_not_echoed_tunneled),
-		cmocka_unit_test(tunneled_unknown_token_is_dropped),
-		cmocka_unit_test(probe_header_gets_server_timestamps_and_count),
-		cmocka_unit_test(probe_header_gets_server_timestamps_and_count_tunneled),
-		cmocka_unit_test(plain_datagram_echoed_byte_for_byte),
-		cmocka_unit_test(plain_datagram_echoed_byte_for_byte_tunneled),
-		cmocka_unit_test(session_ends_with_its_control_connection),
-		cmocka_unit_test(occupied_data_ports),
+		cmocka_unit_test_teardown(row26_udp_echo_round_trip, teardown),
+		cmocka_unit_test_teardown(row26_udp_echo_round_trip_tunneled, teardown),
+		cmocka_unit_test_teardown(row27_udp_echo_rate_limiting, teardown),
+		cmocka_unit_test_teardown(row27_udp_echo_rate_limiting_tunneled, teardown),
+		cmocka_unit_test_teardown(row28_udp_echo_stops_after_duration, teardown),
+		cmocka_unit_test_teardown(row28_udp_echo_stops_after_duration_tunneled, teardown),
+		cmocka_unit_test_teardown(spoofed_source_is_not_echoed, teardown),
+		cmocka_unit_test_teardown(spoofed_source_is_not_echoed_tunneled, teardown),
+		cmocka_unit_test_teardown(tunneled_unknown_token_is_dropped, teardown),
+		cmocka_unit_test_teardown(probe_header_gets_server_timestamps_and_count, teardown),
+		cmocka_unit_test_teardown(probe_header_gets_server_timestamps_and_count_tunneled, teardown),
+		cmocka_unit_test_teardown(plain_datagram_echoed_byte_for_byte, teardown),
+		cmocka_unit_test_teardown(plain_datagram_echoed_byte_for_byte_tunneled, teardown),
+		cmocka_unit_test_teardown(session_ends_with_its_control_connection, teardown),
+		cmocka_unit_test_teardown(occupied_data_ports, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
