@@ -98,10 +98,37 @@ int rproc_setup(struct rproc *r, const char *network_lines, const char *extra_to
 	return rproc_write_config(r, network_lines, extra_toml);
 }
 
+/* Reflectors still running when the test program exits (a failed
+ * assertion skips the test's cleanup): stopped at exit, never leaked. */
+#define RPROC_MAX_LIVE 64
+static pid_t live_pids[RPROC_MAX_LIVE];
+
+static void kill_leftovers(void)
+{
+	for (int i = 0; i < RPROC_MAX_LIVE; i++)
+		if (live_pids[i] > 0) {
+			kill(live_pids[i], SIGKILL);
+			waitpid(live_pids[i], NULL, 0);
+		}
+}
+
+static void track(pid_t pid, pid_t replace)
+{
+	static int registered;
+	if (!registered++)
+		atexit(kill_leftovers);
+	for (int i = 0; i < RPROC_MAX_LIVE; i++)
+		if (live_pids[i] == replace) {
+			live_pids[i] = pid;
+			return;
+		}
+}
+
 static int port_open(void *arg)
 {
 	struct rproc *r = arg;
 	if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
+		track(0, r->pid); /* reaped: its pid may be reused */
 		r->pid = 0;
 		return -1; /* died */
 	}
@@ -128,6 +155,7 @@ int rproc_start(struct rproc *r)
 		execl(bin, bin, "-c", r->config_path, "serve", (char *)NULL);
 		_exit(127);
 	}
+	track(r->pid, 0);
 	/* Generous: sanitizer builds on a loaded machine start slowly. */
 	if (wait_until(port_open, r, 20000) != 1) {
 		char log[4096] = "";
@@ -146,6 +174,7 @@ int rproc_stop(struct rproc *r)
 	if (r->pid <= 0)
 		return -1;
 	kill(r->pid, SIGTERM);
+	track(0, r->pid);
 	int status = 0;
 	for (int i = 0; i < 500; i++) {
 		if (waitpid(r->pid, &status, WNOHANG) == r->pid) {

@@ -14,8 +14,13 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	P=$(free_port)
 	as_nobody() { env -i PATH="$PATH" HOME="$H" XDG_STATE_HOME="$H/state" XDG_CONFIG_HOME="$H/config" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-	as_nobody "$REFLECTOR_BIN" serve --bind "127.0.0.1:$P" >"$T/defaults.log" 2>&1 &
+	# Not through the function: $! must be the reflector itself (env and
+	# setpriv exec it), so that the kill below reaches it.
+	env -i PATH="$PATH" HOME="$H" XDG_STATE_HOME="$H/state" XDG_CONFIG_HOME="$H/config" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$REFLECTOR_BIN" serve --bind "127.0.0.1:$P" >"$T/defaults.log" 2>&1 &
 	DPID=$!
+	trap 'kill $DPID 2>/dev/null; cleanup' EXIT
 	for _ in $(seq 1 500); do [ -S "$H/state/reflector/control.sock" ] && break; sleep 0.02; done
 	st=$(as_nobody "$REFLECTOR_BIN" --json status) || fail "row 39: status failed: $(cat "$T/defaults.log")"
 	kill "$DPID"; wait "$DPID"
