@@ -229,16 +229,16 @@ static void row31_iperf3_killed_on_timeout(void **state)
 	snprintf(fake, sizeof(fake), "/tmp/pp-stubborn-iperf3-%d", (int)getpid());
 	FILE *fp = fopen(fake, "w");
 	assert_non_null(fp);
-	fprintf(fp, "#!/usr/bin/python3\n"
-	            "import signal, socket, sys, time\n"
-	            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-	            "a = sys.argv\n"
-	            "port = int(a[a.index('-p') + 1])\n"
-	            "host = a[a.index('-B') + 1] if '-B' in a else '0.0.0.0'\n"
-	            "s = socket.socket()\n"
-	            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" /* as iperf3 does */
-	            "s.bind((host, port)); s.listen(1)\n"
-	            "time.sleep(120)\n");
+	/* A signal ignored before exec stays ignored in the new program, so nc
+	 * (netcat-openbsd, a test dependency) inherits the deafness to SIGTERM. */
+	fprintf(fp, "#!/bin/sh\n"
+	            "trap '' TERM\n"
+	            "host=0.0.0.0\n"
+	            "while [ $# -gt 0 ]; do\n"
+	            "  case $1 in -p) port=$2; shift ;; -B) host=$2; shift ;; esac\n"
+	            "  shift\n"
+	            "done\n"
+	            "exec nc -l -k \"$host\" \"$port\" >/dev/null </dev/null\n");
 	fclose(fp);
 	chmod(fake, 0755);
 	snprintf(extra, sizeof(extra), "[quotas]\nmax_test_duration_sec = 1\n\n[iperf3]\npath = \"%s\"\n", fake);

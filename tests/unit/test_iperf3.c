@@ -6,7 +6,10 @@
 #include "lib/evloop.h"
 #include "reflector/iperf3.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,13 +268,13 @@ static void missing_binary_is_a_clear_error(void **state)
 
 static uint16_t free_port(void)
 {
-	char out[32];
-	FILE *f = popen("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
-	                "print(s.getsockname()[1])'", "r");
-	assert_non_null(f);
-	assert_non_null(fgets(out, sizeof(out), f));
-	pclose(f);
-	return (uint16_t)atoi(out);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
 }
 
 static void real_iperf3_one_off_reports_the_bytes_and_exits(void **state)
