@@ -7,6 +7,7 @@
 #include "paramedic/cmd_throughput.h"
 
 #include "core/protocol.h"
+#include "lib/exec_path.h"
 #include "lib/clock.h"
 #include "lib/errbuf.h"
 #include "paramedic/connect.h"
@@ -170,7 +171,7 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 		return usage();
 	/* Before asking for a session: a grant we cannot use costs the
 	 * reflector a slot and us an hourly test. */
-	if (!tp_iperf3_found(a.iperf3)) {
+	if (!exec_path_found(a.iperf3)) {
 		fprintf(stderr, "paramedic throughput: iperf3 is not installed here ('%s' not found%s): "
 		                "apt install iperf3, or --iperf3 PATH\n",
 		        a.iperf3, strchr(a.iperf3, '/') ? "" : " in $PATH");

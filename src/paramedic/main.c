@@ -1,4 +1,5 @@
 /* paramedic: the diagnostic client. */
+#include "lib/argv.h"
 #include "paramedic/cli.h"
 #include "paramedic/cmd_capture.h"
 #include "paramedic/cmd_throughput.h"
@@ -57,14 +58,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	struct pm_cli cli = {0};
-	int n = 0;
-	for (int i = 0; i < argc; i++) { /* --json may stand anywhere */
-		if (i > 0 && strcmp(argv[i], "--json") == 0)
-			cli.json = true;
-		else
-			argv[n++] = argv[i];
-	}
-	argc = n;
+	cli.json = argv_take_flag(&argc, argv, "--json"); /* it may stand anywhere */
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--data-dir") == 0) {

@@ -61,9 +61,6 @@ struct tp_client_opts {
 	const char *bitrate; /* -b, NULL = iperf3's default */
 };
 
-/* True when cmd names an executable (directly or in $PATH). */
-bool tp_iperf3_found(const char *cmd);
-
 /* Runs the client to its end; *out (malloc'd, NUL-terminated, *out_len
  * bytes) is its stdout. Returns its exit status (0..255), or -1 and err
  * when it could not be run. */

@@ -1,4 +1,5 @@
 /* reflector: the self-hosted, mTLS-authenticated test endpoint (seed 002). */
+#include "lib/argv.h"
 #include "lib/errbuf.h"
 #include "lib/log.h"
 #include "reflector/cli.h"
@@ -50,15 +51,7 @@ static void print_config_warning(void *ctx, const char *message)
 int main(int argc, char **argv)
 {
 	struct cli cli = {0};
-	/* --json may stand anywhere; take it out of argv. */
-	int n = 0;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "--json") == 0)
-			cli.json = true;
-		else
-			argv[n++] = argv[i];
-	}
-	argc = n;
+	cli.json = argv_take_flag(&argc, argv, "--json"); /* it may stand anywhere */
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {

@@ -4,6 +4,7 @@
 #include "lib/clock.h"
 #include "lib/errbuf.h"
 #include "lib/evloop.h"
+#include "lib/exec_path.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "reflector/audit.h"
@@ -153,27 +154,6 @@ static void on_session_end(struct session *s, enum session_end why, void *ctx)
 	srv_audit_session_ended(srv, s, why);
 }
 
-/* 1 when cmd names an executable, directly or through $PATH. */
-static int find_executable(const char *cmd)
-{
-	if (strchr(cmd, '/') != NULL)
-		return access(cmd, X_OK) == 0;
-	const char *path = getenv("PATH");
-	if (path == NULL)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		const char *end = strchr(path, ':');
-		size_t n = end ? (size_t)(end - path) : strlen(path);
-		char full[4096];
-		snprintf(full, sizeof(full), "%.*s/%s", (int)n, path, cmd);
-		struct stat st;
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
-			return 1;
-		path += n + (end != NULL);
-	}
-	return 0;
-}
-
 static int start_listener(struct server *srv, char *err)
 {
 	struct sockaddr_storage ss;
@@ -248,7 +228,7 @@ int server_init(struct server *srv, struct reflector_config *cfg, const char *cl
 	srv->health = health_start(srv, &health_disabled, err);
 	if (srv->health == NULL && !health_disabled)
 		return -1;
-	srv->iperf3_available = find_executable(srv->cfg.iperf3.path);
+	srv->iperf3_available = exec_path_found(srv->cfg.iperf3.path);
 	if (!srv->iperf3_available)
 		log_warn("iperf3 not found ('%s'): throughput tests will be denied; everything else is served",
 		         srv->cfg.iperf3.path);
