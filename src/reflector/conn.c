@@ -29,8 +29,6 @@
 
 /* How long a closing connection may take to flush its last message. */
 #define CONN_FLUSH_DEADLINE_MS 2000
-/* Unknown peers get a few tries at a pairing token, then the door. */
-#define CONN_MAX_PAIRING_ATTEMPTS 3
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);

@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+/* Unknown peers get a few tries at a pairing token, then the door. */
 #define CONN_MAX_PAIRING_ATTEMPTS 3
 
 static const char *const server_features[] = {"throughput", "udp_echo", "path_meta"};

@@ -34,7 +34,8 @@
 #define LISTEN_BACKLOG 512
 #define TICK_MS 1000 /* audit coalescing windows, idle heap trim */
 
-unsigned server_count_handshakes_from(const struct server *srv, const struct sockaddr_storage *addr)
+/* Handshakes in progress from the same address as addr. */
+static unsigned count_handshakes_from(const struct server *srv, const struct sockaddr_storage *addr)
 {
 	unsigned n = 0;
 	for (const struct conn *c = srv->conns; c != NULL; c = c->next)
@@ -65,7 +66,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		refuse(srv, fd, sa, "too_many_connections");
 		return;
 	}
-	if (server_count_handshakes_from(srv, &ss) >= srv->cfg.network.max_handshakes_per_source) {
+	if (count_handshakes_from(srv, &ss) >= srv->cfg.network.max_handshakes_per_source) {
 		refuse(srv, fd, sa, "too_many_handshakes");
 		return;
 	}

@@ -87,7 +87,4 @@ void server_cleanup(struct server *srv);
 /* Ends the connections (and sessions) of a peer that lost its authorization. */
 void server_drop_peer(struct server *srv, const char *peer_id, const char *why);
 
-/* Number of connections in a given state from the same address as c. */
-unsigned server_count_handshakes_from(const struct server *srv, const struct sockaddr_storage *addr);
-
 #endif
