@@ -3,6 +3,7 @@
 #include "paramedic/throughput.h"
 
 #include "core/protocol.h"
+#include "core/tls_pump.h"
 #include "lib/errbuf.h"
 
 #include <errno.h>
@@ -18,9 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Large buffers, few system calls: each SSL_write of this much becomes
- * 16 KiB records in one go. */
-#define TUN_BUF_BYTES (256 * 1024)
 #define TUN_POLL_MS 200
 #define TUN_ATTACH_TIMEOUT_MS 10000
 /* After stop, a stream may finish what it is carrying for this long. */
@@ -49,12 +47,6 @@ struct tp_tunnel {
 	char err[ERRBUF_LEN]; /* first error */
 };
 
-struct half {
-	uint8_t *buf;
-	size_t len, off;
-	bool eof;
-};
-
 static void set_first_error(struct tp_tunnel *tun, const char *msg)
 {
 	pthread_mutex_lock(&tun->lock);
@@ -63,172 +55,42 @@ static void set_first_error(struct tp_tunnel *tun, const char *msg)
 	pthread_mutex_unlock(&tun->lock);
 }
 
-/* Ciphertext moves between the socket and OpenSSL through memory BIOs, so
- * that one recv()/send() carries up to this much (many 16 KiB records)
- * instead of one system call per record. */
-#define TUN_NET_BYTES (256 * 1024)
+static bool count_stream_bytes(void *arg, size_t n)
+{
+	struct tun_stream *s = arg;
+	s->bytes += n;
+	return true;
+}
 
-/* The relay of one stream: local plain socket <-> TLS link, one poll loop. */
+/* The relay of one stream: local plain socket <-> TLS link, one poll loop
+ * around a tls_pump. Its end (EOF either way, the reflector's cut at the
+ * test's end or its byte budget) is not an error: iperf3 reports what the
+ * test saw. */
 static int relay(struct tun_stream *s, struct link *l, char *err)
 {
-	SSL *ssl = link_ssl(l);
-	int tfd = link_fd(l), pfd = s->local_fd;
-	struct half up = {.buf = malloc(TUN_BUF_BYTES)};   /* local -> reflector, plaintext */
-	struct half down = {.buf = malloc(TUN_BUF_BYTES)}; /* reflector -> local, plaintext */
-	uint8_t *net_in = malloc(TUN_NET_BYTES);
-	uint8_t *net_out = malloc(TUN_NET_BYTES);
-	size_t out_len = 0, out_off = 0;
-	bool net_eof = false, shut_tls = false, shut_local = false;
-	int rc = -1;
-	int drain_left_ms = TUN_DRAIN_MS;
-	BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
-	if (up.buf == NULL || down.buf == NULL || net_in == NULL || net_out == NULL || rbio == NULL ||
-	    wbio == NULL) {
-		BIO_free(rbio);
-		BIO_free(wbio);
-		errbuf_set(err, "out of memory");
-		goto out;
-	}
-	BIO_set_mem_eof_return(rbio, -1); /* empty = "retry", until the socket's EOF */
-	SSL_set_bio(ssl, rbio, wbio);     /* the SSL owns them (the socket BIO goes; the fd stays) */
-	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	size_t pending;
-	const uint8_t *early = link_pending(l, &pending);
-	if (pending > 0) { /* stream bytes that came with the ok */
-		down.len = pending < TUN_BUF_BYTES ? pending : TUN_BUF_BYTES;
-		memcpy(down.buf, early, down.len);
-	}
-	for (;;) {
-		bool progress = false;
-		short tls_ev = 0, local_ev = 0;
-		/* local -> up */
-		if (!up.eof && up.len == 0) {
-			ssize_t n = recv(pfd, up.buf, TUN_BUF_BYTES, 0);
-			if (n > 0) {
-				up.len = (size_t)n;
-				up.off = 0;
-				progress = true;
-			} else if (n == 0) {
-				up.eof = true;
-				progress = true;
-			} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				local_ev |= POLLIN;
-			} else if (errno != EINTR) {
-				up.eof = true; /* the local side is gone */
-			}
-		}
-		/* up -> records in wbio (bounded: the socket must keep up) */
-		if (up.off < up.len && BIO_ctrl_pending(wbio) < TUN_NET_BYTES) {
-			int n = SSL_write(ssl, up.buf + up.off, (int)(up.len - up.off));
-			if (n > 0) {
-				up.off += (size_t)n;
-				s->bytes += (uint64_t)n;
-				if (up.off == up.len)
-					up.len = up.off = 0;
-				progress = true;
-			} else {
-				up.len = up.off = 0; /* TLS failed: nothing more goes out */
-				up.eof = true;
-			}
-		}
-		if (up.eof && up.len == 0 && !shut_tls) {
-			SSL_shutdown(ssl); /* close_notify into wbio: the reflector sees EOF */
-			shut_tls = true;
-			progress = true;
-		}
-		/* wbio -> socket, in large writes */
-		if (out_off == out_len && BIO_ctrl_pending(wbio) > 0) {
-			int n = BIO_read(wbio, net_out, TUN_NET_BYTES);
-			out_len = n > 0 ? (size_t)n : 0;
-			out_off = 0;
-		}
-		if (out_off < out_len) {
-			ssize_t n = send(tfd, net_out + out_off, out_len - out_off, MSG_NOSIGNAL);
-			if (n > 0) {
-				out_off += (size_t)n;
-				progress = true;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				tls_ev |= POLLOUT;
-			} else if (n < 0 && errno != EINTR) {
-				/* The reflector is gone (the test's end, a budget cut). */
-				out_len = out_off = 0;
-				(void)BIO_reset(wbio);
-				up.len = up.off = 0;
-				up.eof = true;
-				net_eof = true;
-				BIO_set_mem_eof_return(rbio, 0);
-			}
-		}
-		/* socket -> rbio, read ahead up to a bound */
-		if (!net_eof && BIO_ctrl_pending(rbio) < TUN_NET_BYTES) {
-			ssize_t n = recv(tfd, net_in, TUN_NET_BYTES, 0);
-			if (n > 0) {
-				BIO_write(rbio, net_in, (int)n);
-				progress = true;
-			} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-				net_eof = true;
-				BIO_set_mem_eof_return(rbio, 0);
-				progress = true;
-			} else if (n < 0 && errno != EINTR) {
-				tls_ev |= POLLIN;
-			}
-		}
-		/* rbio -> down */
-		if (!down.eof && down.len == 0) {
-			int n = SSL_read(ssl, down.buf, TUN_BUF_BYTES);
-			if (n > 0) {
-				down.len = (size_t)n;
-				down.off = 0;
-				s->bytes += (uint64_t)n;
-				progress = true;
-			} else {
-				int e = SSL_get_error(ssl, n);
-				if (e != SSL_ERROR_WANT_READ || net_eof) {
-					down.eof = true; /* close_notify, EOF or a cut */
-					progress = true;
-				}
-			}
-		}
-		/* down -> local */
-		if (down.off < down.len) {
-			ssize_t n = send(pfd, down.buf + down.off, down.len - down.off, MSG_NOSIGNAL);
-			if (n > 0) {
-				down.off += (size_t)n;
-				if (down.off == down.len)
-					down.len = down.off = 0;
-				progress = true;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				local_ev |= POLLOUT;
-			} else if (n < 0 && errno != EINTR) {
-				down.len = down.off = 0; /* the local side is gone */
-				up.eof = true;
-			}
-		}
-		if (down.eof && down.len == 0 && !shut_local) {
-			shutdown(pfd, SHUT_WR); /* iperf3 sees the reflector's EOF */
-			shut_local = true;
-		}
-		if (shut_tls && shut_local && out_off == out_len && BIO_ctrl_pending(wbio) == 0)
+	const uint8_t *early = link_pending(l, &pending); /* stream bytes that came with the ok */
+	struct tls_pump *p = tls_pump_new(link_ssl(l), link_fd(l), s->local_fd, early, pending,
+	                                  count_stream_bytes, s, err);
+	if (p == NULL)
+		return -1;
+	int rc = 0, drain_left_ms = TUN_DRAIN_MS;
+	struct tls_pump_wait w;
+	char why[ERRBUF_LEN];
+	while (tls_pump_run(p, &w, why) == TLS_PUMP_RUNNING) {
+		if (atomic_load(&s->tun->stopping) && (drain_left_ms -= TUN_POLL_MS) <= 0)
 			break;
-		if (progress)
-			continue;
-		if (atomic_load(&s->tun->stopping)) {
-			if ((drain_left_ms -= TUN_POLL_MS) <= 0)
-				break;
-		}
-		struct pollfd p[2] = {{.fd = tfd, .events = tls_ev}, {.fd = pfd, .events = local_ev}};
-		int pr = poll(p, 2, TUN_POLL_MS);
-		if (pr < 0 && errno != EINTR) {
+		struct pollfd pf[2] = {
+		    {.fd = link_fd(l), .events = (short)((w.tls_read ? POLLIN : 0) | (w.tls_write ? POLLOUT : 0))},
+		    {.fd = s->local_fd, .events = (short)((w.plain_read ? POLLIN : 0) | (w.plain_write ? POLLOUT : 0))},
+		};
+		if (poll(pf, 2, TUN_POLL_MS) < 0 && errno != EINTR) {
 			errbuf_errno(err, "poll");
-			goto out;
+			rc = -1;
+			break;
 		}
 	}
-	rc = 0;
-out:
-	free(up.buf);
-	free(down.buf);
-	free(net_in);
-	free(net_out);
+	tls_pump_free(p);
 	return rc;
 }
 

@@ -1,9 +1,9 @@
 /* relay: one tunneled throughput stream (see relay.h). */
 #include "reflector/relay.h"
 
+#include "core/tls_pump.h"
 #include "lib/errbuf.h"
 #include "lib/evloop.h"
-#include "lib/log.h"
 #include "reflector/conn.h"
 #include "reflector/server.h"
 
@@ -12,43 +12,24 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* Plaintext buffered per direction, and ciphertext moved per system call:
- * one recv()/send() of up to 256 KiB carries many 16 KiB TLS records
- * (through memory BIOs) instead of a system call per record. */
-#define RELAY_BUF_BYTES (256 * 1024)
-
-struct buf {
-	uint8_t *p;
-	size_t len, off;
-};
 
 struct relay {
 	struct conn *c;
 	SSL *ssl;
 	int tfd, pfd;
-	BIO *rbio, *wbio; /* owned by ssl while the relay runs */
+	struct tls_pump *pump; /* once the socket is ours */
 	struct event *t_read, *t_write, *p_read, *p_write;
-	struct buf up;   /* peer -> iperf3, plaintext */
-	struct buf down; /* iperf3 -> peer, plaintext */
-	struct buf out;  /* ciphertext for the peer */
-	uint8_t *scratch;
 	struct relay_hooks hooks;
 	void *arg;
-	uint64_t bytes;
-	bool taken_over, connected, net_eof, plain_eof, tls_dead, shut_tls, shut_plain, ended;
+	uint64_t bytes; /* kept when the pump goes */
+	bool connected, ended;
 };
-
-static void pump(struct relay *r);
 
 static void free_events(struct relay *r)
 {
@@ -70,24 +51,16 @@ static void end_relay(struct relay *r, const char *why, bool conn_gone)
 		close(r->pfd);
 	struct conn *c = r->c;
 	c->relay = NULL;
-	if (r->taken_over) {
-		/* Best effort: what is encrypted already, then the socket BIO back,
-		 * so that the connection closes (close_notify, fd) as any other. */
-		if (r->out.off < r->out.len)
-			(void)send(r->tfd, r->out.p + r->out.off, r->out.len - r->out.off, MSG_NOSIGNAL);
-		BIO *sock = BIO_new_socket(r->tfd, BIO_NOCLOSE);
-		if (sock != NULL)
-			SSL_set_bio(r->ssl, sock, sock);
-		ERR_clear_error();
-	}
+	/* The socket BIO goes back, so that the connection closes (close_notify,
+	 * fd) as any other. */
+	if (r->pump != NULL)
+		r->bytes = tls_pump_bytes(r->pump);
+	tls_pump_free(r->pump);
+	r->pump = NULL;
 	if (!conn_gone)
 		conn_shutdown(c);
 	if (r->hooks.on_end != NULL)
 		r->hooks.on_end(r, why, r->arg);
-	free(r->up.p);
-	free(r->down.p);
-	free(r->out.p);
-	free(r->scratch);
 	free(r);
 }
 
@@ -99,141 +72,26 @@ static void set_event(struct event *ev, bool want)
 		event_del(ev);
 }
 
-/* Counts n moved bytes; false when the relay was cut. */
-static bool count(struct relay *r, size_t n)
+static bool count_bytes(void *arg, size_t n)
 {
-	r->bytes += n;
-	if (r->hooks.on_bytes != NULL && !r->hooks.on_bytes(r, n, r->arg)) {
-		end_relay(r, "byte budget exhausted", false);
-		return false;
-	}
-	return true;
+	struct relay *r = arg;
+	return r->hooks.on_bytes == NULL || r->hooks.on_bytes(r, n, r->arg);
 }
 
 static void pump(struct relay *r)
 {
-	bool want_tr = false, want_tw = false, want_pr = false, want_pw = false;
-	for (;;) {
-		bool progress = false;
-		want_tr = want_tw = want_pr = want_pw = false;
-		/* socket -> rbio (read ahead, bounded) */
-		if (!r->net_eof && BIO_ctrl_pending(r->rbio) < RELAY_BUF_BYTES) {
-			ssize_t n = recv(r->tfd, r->scratch, RELAY_BUF_BYTES, 0);
-			if (n > 0) {
-				BIO_write(r->rbio, r->scratch, (int)n);
-				progress = true;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				want_tr = true;
-			} else if (n == 0 || errno != EINTR) {
-				r->net_eof = true;
-				BIO_set_mem_eof_return(r->rbio, 0);
-				progress = true;
-			}
-		}
-		/* rbio -> up */
-		if (!r->tls_dead && r->up.len == 0) {
-			int n = SSL_read(r->ssl, r->up.p, RELAY_BUF_BYTES);
-			if (n > 0) {
-				r->up.len = (size_t)n;
-				r->up.off = 0;
-				progress = true;
-				if (!count(r, (size_t)n))
-					return;
-			} else if (SSL_get_error(r->ssl, n) != SSL_ERROR_WANT_READ || r->net_eof) {
-				r->tls_dead = true; /* close_notify, EOF or an error */
-				ERR_clear_error();
-				progress = true;
-			}
-		}
-		/* up -> iperf3 */
-		if (r->connected && r->up.off < r->up.len) {
-			ssize_t n = send(r->pfd, r->up.p + r->up.off, r->up.len - r->up.off, MSG_NOSIGNAL);
-			if (n > 0) {
-				r->up.off += (size_t)n;
-				if (r->up.off == r->up.len)
-					r->up.len = r->up.off = 0;
-				progress = true;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				want_pw = true;
-			} else if (n < 0 && errno != EINTR) {
-				end_relay(r, "iperf3 closed the stream", false);
-				return;
-			}
-		}
-		if (r->tls_dead && r->up.len == 0 && r->connected && !r->shut_plain) {
-			shutdown(r->pfd, SHUT_WR); /* iperf3 sees the peer's EOF */
-			r->shut_plain = true;
-		}
-		/* iperf3 -> down */
-		if (r->connected && !r->plain_eof && r->down.len == 0) {
-			ssize_t n = recv(r->pfd, r->down.p, RELAY_BUF_BYTES, 0);
-			if (n > 0) {
-				r->down.len = (size_t)n;
-				r->down.off = 0;
-				progress = true;
-				if (!count(r, (size_t)n))
-					return;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				want_pr = true;
-			} else if (n == 0 || errno != EINTR) {
-				r->plain_eof = true;
-				progress = true;
-			}
-		}
-		/* down -> records in wbio (bounded by what the socket takes) */
-		if (r->down.off < r->down.len && BIO_ctrl_pending(r->wbio) < RELAY_BUF_BYTES) {
-			int n = SSL_write(r->ssl, r->down.p + r->down.off, (int)(r->down.len - r->down.off));
-			if (n <= 0) {
-				end_relay(r, "TLS error while sending", false);
-				return;
-			}
-			r->down.off += (size_t)n;
-			if (r->down.off == r->down.len)
-				r->down.len = r->down.off = 0;
-			progress = true;
-		}
-		if (r->plain_eof && r->down.len == 0 && !r->shut_tls) {
-			SSL_shutdown(r->ssl); /* close_notify: the peer sees iperf3's EOF */
-			ERR_clear_error();
-			r->shut_tls = true;
-			progress = true;
-		}
-		/* wbio -> socket, in large writes */
-		if (r->out.off == r->out.len && BIO_ctrl_pending(r->wbio) > 0) {
-			int n = BIO_read(r->wbio, r->out.p, RELAY_BUF_BYTES);
-			r->out.len = n > 0 ? (size_t)n : 0;
-			r->out.off = 0;
-		}
-		if (r->out.off < r->out.len) {
-			ssize_t n = send(r->tfd, r->out.p + r->out.off, r->out.len - r->out.off, MSG_NOSIGNAL);
-			if (n > 0) {
-				r->out.off += (size_t)n;
-				progress = true;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				want_tw = true;
-			} else if (n < 0 && errno != EINTR) {
-				end_relay(r, "peer stream error", false);
-				return;
-			}
-		}
-		bool out_empty = r->out.off == r->out.len && BIO_ctrl_pending(r->wbio) == 0;
-		if (r->shut_tls && out_empty && (r->tls_dead || r->net_eof)) {
-			end_relay(r, "stream closed", false);
-			return;
-		}
-		if (r->tls_dead && r->shut_plain && r->plain_eof && out_empty) {
-			end_relay(r, "stream closed", false);
-			return;
-		}
-		if (!progress)
-			break;
+	if (r->pump == NULL || !r->connected)
+		return;
+	struct tls_pump_wait w;
+	char why[ERRBUF_LEN];
+	if (tls_pump_run(r->pump, &w, why) != TLS_PUMP_RUNNING) {
+		end_relay(r, why, false);
+		return;
 	}
-	if (!r->connected)
-		want_pw = true;
-	set_event(r->t_read, want_tr);
-	set_event(r->t_write, want_tw);
-	set_event(r->p_read, want_pr);
-	set_event(r->p_write, want_pw);
+	set_event(r->t_read, w.tls_read);
+	set_event(r->t_write, w.tls_write);
+	set_event(r->p_read, w.plain_read);
+	set_event(r->p_write, w.plain_write);
 }
 
 static void io_cb(evutil_socket_t fd, short what, void *arg)
@@ -248,10 +106,7 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		r->connected = true;
-	}
-	if (!r->taken_over) { /* the bufferevent still owns the TLS socket */
 		event_del(r->p_write);
-		return;
 	}
 	pump(r);
 }
@@ -261,30 +116,20 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
 static void takeover_cb(struct bufferevent *bev, void *arg)
 {
 	struct relay *r = arg;
-	if (r->taken_over || r->ended)
+	if (r->pump != NULL || r->ended)
 		return;
 	bufferevent_disable(bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t early = evbuffer_get_length(in);
-	if (early > RELAY_BUF_BYTES) {
-		end_relay(r, "too much data before the relay started", false);
+	char err[ERRBUF_LEN];
+	const void *data = early > 0 ? evbuffer_pullup(in, -1) : NULL;
+	r->pump = tls_pump_new(r->ssl, r->tfd, r->pfd, data, early, count_bytes, r, err);
+	evbuffer_drain(in, early);
+	if (r->pump == NULL) {
+		end_relay(r, err, false);
 		return;
 	}
-	r->up.len = (size_t)evbuffer_remove(in, r->up.p, early);
-	r->rbio = BIO_new(BIO_s_mem());
-	r->wbio = BIO_new(BIO_s_mem());
-	if (r->rbio == NULL || r->wbio == NULL) {
-		BIO_free(r->rbio);
-		BIO_free(r->wbio);
-		end_relay(r, "out of memory", false);
-		return;
-	}
-	BIO_set_mem_eof_return(r->rbio, -1);
-	SSL_set_bio(r->ssl, r->rbio, r->wbio);
-	r->taken_over = true;
-	if (r->up.len > 0 && !count(r, r->up.len))
-		return;
 	pump(r);
 }
 
@@ -309,16 +154,11 @@ struct relay *relay_start(struct conn *c, uint16_t port, const struct relay_hook
 	r->tfd = bufferevent_getfd(c->bev);
 	r->hooks = *hooks;
 	r->arg = arg;
-	r->up.p = malloc(RELAY_BUF_BYTES);
-	r->down.p = malloc(RELAY_BUF_BYTES);
-	r->out.p = malloc(RELAY_BUF_BYTES);
-	r->scratch = malloc(RELAY_BUF_BYTES);
 	r->pfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
 	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct event_base *base = evloop_base(c->srv->loop);
-	if (r->ssl == NULL || r->tfd < 0 || r->up.p == NULL || r->down.p == NULL || r->out.p == NULL ||
-	    r->scratch == NULL || r->pfd < 0 ||
+	if (r->ssl == NULL || r->tfd < 0 || r->pfd < 0 ||
 	    (connect(r->pfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 && errno != EINPROGRESS))
 		goto fail;
 	int one = 1;
@@ -344,17 +184,13 @@ fail:
 	free_events(r);
 	if (r->pfd >= 0)
 		close(r->pfd);
-	free(r->up.p);
-	free(r->down.p);
-	free(r->out.p);
-	free(r->scratch);
 	free(r);
 	return NULL;
 }
 
 uint64_t relay_bytes(const struct relay *r)
 {
-	return r->bytes;
+	return r->pump != NULL ? tls_pump_bytes(r->pump) : r->bytes;
 }
 
 void relay_cut(struct relay *r, const char *why)

@@ -4,13 +4,10 @@
  * plain TCP connection to the session's iperf3 on loopback.
  *
  * Once the attach's ok has been sent, the relay takes the connection's
- * socket over from its bufferevent: TLS records go through memory BIOs,
- * so one recv()/send() moves up to 256 KiB of ciphertext (many records)
- * instead of a system call per 16 KiB record, and the plain side is read
- * and written in 256 KiB calls. Each direction holds at most one buffer of
- * plaintext and one of ciphertext (backpressure: a side is not read while
- * the other cannot take more). Every chunk moved is counted and offered to
- * the owner, which may cut the stream (the session's daily byte budget).
+ * socket over from its bufferevent and drives a tls_pump (core/tls_pump.h:
+ * many records per system call, backpressure both ways) from the event
+ * loop. Every chunk moved is counted and offered to the owner, which may
+ * cut the stream (the session's daily byte budget).
  */
 #ifndef PP_REFLECTOR_RELAY_H
 #define PP_REFLECTOR_RELAY_H
