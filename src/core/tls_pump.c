@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ struct tls_pump {
 	bool plain_shut;   /* shutdown(SHUT_WR) sent to the plain side */
 	bool plain_eof;    /* the plain side's EOF */
 	bool tls_shut;     /* close_notify written */
+	/* In this run, a socket returned less than asked: it is drained (or
+	 * full) for now, and asking again would only cost an EAGAIN. */
+	bool tls_dry, plain_dry, tls_full, plain_full;
 };
 
 static size_t waiting(const struct pbuf *b)
@@ -212,11 +216,17 @@ static bool receive_ciphertext(struct tls_pump *p, struct tls_pump_wait *w)
 {
 	if (p->net_eof || p->tls_in_done || (waiting(&p->net_in) > 0 && !p->starved))
 		return false;
+	if (p->tls_dry) {
+		w->tls_read = true;
+		return false;
+	}
 	compact(&p->net_in);
-	ssize_t n = recv(p->tls_fd, p->net_in.p + p->net_in.len, TLS_PUMP_BUF_BYTES - p->net_in.len, 0);
+	size_t room = TLS_PUMP_BUF_BYTES - p->net_in.len;
+	ssize_t n = recv(p->tls_fd, p->net_in.p + p->net_in.len, room, 0);
 	if (n > 0) {
 		p->net_in.len += (size_t)n;
 		p->starved = false;
+		p->tls_dry = (size_t)n < room;
 		return true;
 	}
 	if (n < 0 && would_block()) {
@@ -263,12 +273,18 @@ static int decrypt(struct tls_pump *p)
 }
 
 /* Sends what is waiting in b on fd. 1 progress, 0 would block, -1 failed. */
-static int send_waiting(int fd, struct pbuf *b, bool *want)
+static int send_waiting(int fd, struct pbuf *b, bool *full, bool *want)
 {
 	if (waiting(b) == 0)
 		return 0;
-	ssize_t n = send(fd, b->p + b->off, waiting(b), MSG_NOSIGNAL);
+	if (*full) {
+		*want = true;
+		return 0;
+	}
+	size_t len = waiting(b);
+	ssize_t n = send(fd, b->p + b->off, len, MSG_NOSIGNAL);
 	if (n > 0) {
+		*full = (size_t)n < len;
 		consumed(b, (size_t)n);
 		if (b->off >= TLS_PUMP_BUF_BYTES / 2)
 			compact(b);
@@ -288,9 +304,14 @@ static int receive_plaintext(struct tls_pump *p, struct tls_pump_wait *w)
 {
 	if (p->plain_eof || waiting(&p->plain_in) > 0)
 		return 0;
+	if (p->plain_dry) {
+		w->plain_read = true;
+		return 0;
+	}
 	ssize_t n = recv(p->plain_fd, p->plain_in.p, TLS_PUMP_BUF_BYTES, 0);
 	if (n > 0) {
 		p->plain_in.len = (size_t)n;
+		p->plain_dry = n < TLS_PUMP_BUF_BYTES;
 		return counted(p, (size_t)n) ? 1 : -1;
 	}
 	if (n < 0 && would_block()) {
@@ -347,6 +368,7 @@ static void lose_peer(struct tls_pump *p)
 
 enum tls_pump_status tls_pump_run(struct tls_pump *p, struct tls_pump_wait *wait, char *why)
 {
+	p->tls_dry = p->plain_dry = p->tls_full = p->plain_full = false;
 	if (p->uncounted > 0) {
 		size_t n = p->uncounted;
 		p->uncounted = 0;
@@ -360,7 +382,7 @@ enum tls_pump_status tls_pump_run(struct tls_pump *p, struct tls_pump_wait *wait
 		if (r < 0)
 			goto cut;
 		progress |= r > 0;
-		r = send_waiting(p->plain_fd, &p->plain_out, &w.plain_write);
+		r = send_waiting(p->plain_fd, &p->plain_out, &p->plain_full, &w.plain_write);
 		if (r < 0) {
 			errbuf_set(why, "the plain side closed the stream");
 			return TLS_PUMP_FAILED;
@@ -380,7 +402,7 @@ enum tls_pump_status tls_pump_run(struct tls_pump *p, struct tls_pump_wait *wait
 			return TLS_PUMP_FAILED;
 		}
 		progress |= r > 0;
-		r = p->net_dead ? 0 : send_waiting(p->tls_fd, &p->net_out, &w.tls_write);
+		r = p->net_dead ? 0 : send_waiting(p->tls_fd, &p->net_out, &p->tls_full, &w.tls_write);
 		if (r < 0) {
 			lose_peer(p);
 			progress = true;
@@ -404,6 +426,33 @@ enum tls_pump_status tls_pump_run(struct tls_pump *p, struct tls_pump_wait *wait
 cut:
 	errbuf_set(why, "byte budget exhausted");
 	return TLS_PUMP_CUT;
+}
+
+enum tls_pump_status tls_pump_loop(struct tls_pump *p, int stop_fd, int poll_ms,
+                                   bool (*keep_going)(void *arg), void *arg, char *why)
+{
+	for (;;) {
+		struct tls_pump_wait w;
+		enum tls_pump_status st = tls_pump_run(p, &w, why);
+		if (st != TLS_PUMP_RUNNING)
+			return st;
+		if (keep_going != NULL && !keep_going(arg))
+			break;
+		struct pollfd pf[3] = {
+		    {.fd = p->tls_fd, .events = (short)((w.tls_read ? POLLIN : 0) | (w.tls_write ? POLLOUT : 0))},
+		    {.fd = p->plain_fd, .events = (short)((w.plain_read ? POLLIN : 0) | (w.plain_write ? POLLOUT : 0))},
+		    {.fd = stop_fd, .events = POLLIN},
+		};
+		int n = poll(pf, 3, poll_ms);
+		if (n < 0 && errno != EINTR) {
+			errbuf_errno(why, "poll");
+			return TLS_PUMP_FAILED;
+		}
+		if (n > 0 && stop_fd >= 0 && (pf[2].revents & POLLIN))
+			break;
+	}
+	errbuf_set(why, "stopped");
+	return TLS_PUMP_RUNNING;
 }
 
 uint64_t tls_pump_bytes(const struct tls_pump *p)

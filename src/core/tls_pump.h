@@ -55,6 +55,14 @@ struct tls_pump *tls_pump_new(SSL *ssl, int tls_fd, int plain_fd, const void *ea
  * results are final (why: a short reason for logs, ERRBUF_LEN). */
 enum tls_pump_status tls_pump_run(struct tls_pump *p, struct tls_pump_wait *wait, char *why);
 
+/* Runs the pump to its end in the calling thread, poll()ing what it waits
+ * for. stop_fd (-1: none) becoming readable stops it; so does keep_going
+ * (NULL: none) returning false, asked before every wait, which is at most
+ * poll_ms long (-1: no limit). Returns the final status, or
+ * TLS_PUMP_RUNNING when stopped (why: "stopped"). */
+enum tls_pump_status tls_pump_loop(struct tls_pump *p, int stop_fd, int poll_ms,
+                                   bool (*keep_going)(void *arg), void *arg, char *why);
+
 /* Bytes moved so far, both directions. */
 uint64_t tls_pump_bytes(const struct tls_pump *p);
 

@@ -29,6 +29,7 @@ struct tun_stream {
 	int local_fd;
 	pthread_t thread;
 	bool started;
+	int drain_left_ms;
 	uint64_t bytes;
 	char err[ERRBUF_LEN];
 };
@@ -62,10 +63,22 @@ static bool count_stream_bytes(void *arg, size_t n)
 	return true;
 }
 
-/* The relay of one stream: local plain socket <-> TLS link, one poll loop
- * around a tls_pump. Its end (EOF either way, the reflector's cut at the
- * test's end or its byte budget) is not an error: iperf3 reports what the
- * test saw. */
+/* Stops a stream TUN_DRAIN_MS after the tunnel was told to stop. */
+static bool still_draining(void *arg)
+{
+	struct tun_stream *s = arg;
+	if (!atomic_load(&s->tun->stopping))
+		return true;
+	if (s->drain_left_ms <= 0)
+		return false;
+	s->drain_left_ms -= TUN_POLL_MS;
+	return true;
+}
+
+/* The relay of one stream: local plain socket <-> TLS link, a tls_pump in
+ * this thread. Its end (EOF either way, the reflector's cut at the test's
+ * end or its byte budget) is not an error: iperf3 reports what the test
+ * saw. */
 static int relay(struct tun_stream *s, struct link *l, char *err)
 {
 	size_t pending;
@@ -74,24 +87,11 @@ static int relay(struct tun_stream *s, struct link *l, char *err)
 	                                  count_stream_bytes, s, err);
 	if (p == NULL)
 		return -1;
-	int rc = 0, drain_left_ms = TUN_DRAIN_MS;
-	struct tls_pump_wait w;
 	char why[ERRBUF_LEN];
-	while (tls_pump_run(p, &w, why) == TLS_PUMP_RUNNING) {
-		if (atomic_load(&s->tun->stopping) && (drain_left_ms -= TUN_POLL_MS) <= 0)
-			break;
-		struct pollfd pf[2] = {
-		    {.fd = link_fd(l), .events = (short)((w.tls_read ? POLLIN : 0) | (w.tls_write ? POLLOUT : 0))},
-		    {.fd = s->local_fd, .events = (short)((w.plain_read ? POLLIN : 0) | (w.plain_write ? POLLOUT : 0))},
-		};
-		if (poll(pf, 2, TUN_POLL_MS) < 0 && errno != EINTR) {
-			errbuf_errno(err, "poll");
-			rc = -1;
-			break;
-		}
-	}
+	s->drain_left_ms = TUN_DRAIN_MS;
+	(void)tls_pump_loop(p, -1, TUN_POLL_MS, still_draining, s, why);
 	tls_pump_free(p);
-	return rc;
+	return 0;
 }
 
 static void *stream_main(void *arg)

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,6 +46,7 @@ struct tp {
 	unsigned n_streams;
 	uint64_t relayed_bytes;
 	uint64_t budget_bytes; /* what the peer may still move today */
+	struct relay_budget budget; /* the same, spent live by the relay threads */
 	bool budget_cut;
 	struct tp *next;
 };
@@ -154,6 +156,7 @@ int throughput_start(struct server *srv, struct session *s, char *err)
 	usage_get(srv->usage, s->peer_id, clock_wall_ms(), &v);
 	uint64_t max = cfg->quotas.max_bytes_per_day_per_peer;
 	t->budget_bytes = v.bytes_today < max ? max - v.bytes_today : 0;
+	atomic_init(&t->budget.left, t->budget_bytes > INT64_MAX ? INT64_MAX : (int64_t)t->budget_bytes);
 
 	char host[CONFIG_ADDR_LEN] = "";
 	uint16_t listen_port;
@@ -211,27 +214,26 @@ void throughput_stop(struct server *srv, struct session *s)
 		free_tp(t);
 }
 
-static bool stream_bytes(struct relay *r, size_t n, void *arg)
+/* A stream's bytes, told once as it ends. The first stream to end past the
+ * budget (its thread stopped at it) stops the others: an idle one, such as
+ * iperf3's control connection, would not notice by itself. */
+static void stream_bytes(struct relay *r, uint64_t n, void *arg)
 {
 	struct tp *t = arg;
 	t->relayed_bytes += n;
 	if (t->s != NULL)
 		t->s->bytes += n;
-	if (t->relayed_bytes < t->budget_bytes)
-		return true;
-	if (!t->budget_cut) {
-		t->budget_cut = true;
-		log_warn("%s: session %s used the peer's daily byte budget (%llu bytes) mid-test: streams cut",
-		         t->peer_id, t->test_id, (unsigned long long)t->budget_bytes);
-	}
-	/* This stream is cut by the relay itself when we return false. */
+	if (t->relayed_bytes < t->budget_bytes || t->budget_cut)
+		return;
+	t->budget_cut = true;
+	log_warn("%s: session %s used the peer's daily byte budget (%llu bytes) mid-test: streams cut",
+	         t->peer_id, t->test_id, (unsigned long long)t->budget_bytes);
 	for (struct tp_stream *st = t->streams; st != NULL;) {
-		struct tp_stream *next = st->next;
+		struct tp_stream *next = st->next; /* relay_cut frees st (stream_end) */
 		if (st->relay != r)
 			relay_cut(st->relay, "byte budget exhausted");
 		st = next;
 	}
-	return false;
 }
 
 static void stream_end(struct relay *r, const char *why, void *arg)
@@ -263,7 +265,7 @@ int throughput_attach(struct server *srv, struct conn *c, const char *token, cha
 	struct tp *t = find_tp(s);
 	if (t == NULL || !t->tunneled)
 		return errbuf_set(err, "session %s is not a tunneled throughput session", s->test_id);
-	if (t->budget_cut || t->relayed_bytes >= t->budget_bytes)
+	if (t->budget_cut || atomic_load(&t->budget.left) <= 0)
 		return errbuf_set(err, "session %s: the daily byte budget is used up", s->test_id);
 	/* iperf3's control connection plus one per stream. */
 	if (t->n_streams >= s->streams + 1)
@@ -273,7 +275,7 @@ int throughput_attach(struct server *srv, struct conn *c, const char *token, cha
 	if (st == NULL)
 		return errbuf_set(err, "out of memory");
 	static const struct relay_hooks hooks = {.on_bytes = stream_bytes, .on_end = stream_end};
-	st->relay = relay_start(c, t->iperf3_port, &hooks, t, err);
+	st->relay = relay_start(c, t->iperf3_port, &hooks, t, &t->budget, err);
 	if (st->relay == NULL) {
 		free(st);
 		return -1;
