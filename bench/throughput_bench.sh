@@ -26,9 +26,9 @@ set -euo pipefail
 # shellcheck source=bench/bench_lib.sh
 . "$(dirname "$0")/bench_lib.sh"
 
-duration=10
+duration=5
 streams=2
-runs=1
+runs=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--duration) duration=$2; shift 2 ;;
@@ -225,6 +225,10 @@ declare -A label=([direct]="direct iperf3 (no tunnel)" [reflector]="reflector tu
 	[aes-floor]="AES-256-GCM relay pair (floor)" [chacha-floor]="ChaCha20 relay pair (floor)")
 declare -A best cpu_of
 for p in "${paths[@]}"; do best[$p]=0; cpu_of[$p]=0; done
+# Per run, paths measured a minute apart: the ratios that compare like with
+# like on a machine whose speed drifts (the headline is their median).
+declare -A per_run_ratio=([reflector]="" [aes-floor]="" [chacha-floor]="")
+declare -A this_run
 # cpu_per_gb BITS_PER_S CPU_S: CPU seconds per GB moved in the run.
 cpu_per_gb() { awk -v b="$1" -v c="$2" -v d="$duration" 'BEGIN { if (b > 0) printf "%.2f", c / (b * d / 8 / 1e9); else print "n/a" }'; }
 for run in $(seq "$runs"); do
@@ -239,23 +243,31 @@ for run in $(seq "$runs"); do
 		chacha-floor) out=$(run_floor chacha-floor --aead ChaCha20-Poly1305) ;;
 		esac
 		read -r b c <<<"$out"
+		this_run[$p]=$b
 		line+=" $p $(gbit "$b")"
 		if awk -v a="${best[$p]}" -v b="$b" 'BEGIN { exit !(b > a) }'; then
 			best[$p]=$b
 			cpu_of[$p]=$(cpu_per_gb "$b" "$c")
 		fi
 	done
-	echo "$line Gbit/s"
+	for p in reflector aes-floor chacha-floor; do
+		per_run_ratio[$p]+=" $(ratio "${this_run[$p]}" "${this_run[stunnel]}")"
+	done
+	echo "$line Gbit/s; reflector/stunnel $(ratio "${this_run[reflector]}" "${this_run[stunnel]}")"
 done
+# median LIST: the median of numbers ("n/a" ignored).
+median() { tr ' ' '\n' <<<"$1" | grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 printf "%-28s %10s %16s\n" "path (best run)" "Gbit/s" "CPU s per GB"
 for p in "${paths[@]}"; do
 	printf "%-28s %10s %16s\n" "${label[$p]}" "$(gbit "${best[$p]}")" "${cpu_of[$p]}"
 done
 echo
-echo "reflector / stunnel    : $(ratio "${best[reflector]}" "${best[stunnel]}")  (target >= $TARGET_VS_STUNNEL)"
-echo "AES floor / stunnel    : $(ratio "${best[aes-floor]}" "${best[stunnel]}")  (the most a user-space tunnel with stunnel's cipher reaches here)"
-echo "ChaCha floor / stunnel : $(ratio "${best[chacha-floor]}" "${best[stunnel]}")"
+echo "median of the per-run ratios (best run / best run in brackets):"
+echo "reflector / stunnel    : $(median "${per_run_ratio[reflector]}") ($(ratio "${best[reflector]}" "${best[stunnel]}"))  target >= $TARGET_VS_STUNNEL"
+echo "AES floor / stunnel    : $(median "${per_run_ratio[aes-floor]}") ($(ratio "${best[aes-floor]}" "${best[stunnel]}"))  the most a user-space tunnel with stunnel's cipher reaches here"
+echo "ChaCha floor / stunnel : $(median "${per_run_ratio[chacha-floor]}") ($(ratio "${best[chacha-floor]}" "${best[stunnel]}"))"
+echo "stunnel / reflector, CPU s per GB: $(ratio "${cpu_of[stunnel]}" "${cpu_of[reflector]}") (best runs)"
 echo "reflector / direct     : $(ratio "${best[reflector]}" "${best[direct]}")"
 echo "stunnel / direct       : $(ratio "${best[stunnel]}" "${best[direct]}")"
 # The suites the last run negotiated (the reflector logs its order at debug).
