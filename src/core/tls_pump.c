@@ -366,9 +366,16 @@ static void lose_peer(struct tls_pump *p)
 	p->tls_shut = true;
 }
 
-enum tls_pump_status tls_pump_run(struct tls_pump *p, struct tls_pump_wait *wait, char *why)
+/* One run; idle (NULL: none) names the sockets a wait just said are not
+ * ready, which are then not tried (an idle direction would otherwise cost
+ * an EAGAIN per wake-up). */
+static enum tls_pump_status run_after(struct tls_pump *p, const struct tls_pump_wait *idle,
+                                      struct tls_pump_wait *wait, char *why)
 {
-	p->tls_dry = p->plain_dry = p->tls_full = p->plain_full = false;
+	p->tls_dry = idle != NULL && idle->tls_read;
+	p->plain_dry = idle != NULL && idle->plain_read;
+	p->tls_full = idle != NULL && idle->tls_write;
+	p->plain_full = idle != NULL && idle->plain_write;
 	if (p->uncounted > 0) {
 		size_t n = p->uncounted;
 		p->uncounted = 0;
@@ -428,12 +435,30 @@ cut:
 	return TLS_PUMP_CUT;
 }
 
+enum tls_pump_status tls_pump_run(struct tls_pump *p, struct tls_pump_wait *wait, char *why)
+{
+	return run_after(p, NULL, wait, why);
+}
+
+/* What was waited for and did not come. */
+static struct tls_pump_wait not_ready(const struct tls_pump_wait *w, const struct pollfd pf[2])
+{
+	const short in = POLLIN | POLLHUP | POLLERR, out = POLLOUT | POLLHUP | POLLERR;
+	return (struct tls_pump_wait){
+	    .tls_read = w->tls_read && !(pf[0].revents & in),
+	    .tls_write = w->tls_write && !(pf[0].revents & out),
+	    .plain_read = w->plain_read && !(pf[1].revents & in),
+	    .plain_write = w->plain_write && !(pf[1].revents & out),
+	};
+}
+
 enum tls_pump_status tls_pump_loop(struct tls_pump *p, int stop_fd, int poll_ms,
                                    bool (*keep_going)(void *arg), void *arg, char *why)
 {
-	for (;;) {
+	struct tls_pump_wait idle = {0};
+	for (bool first = true;; first = false) {
 		struct tls_pump_wait w;
-		enum tls_pump_status st = tls_pump_run(p, &w, why);
+		enum tls_pump_status st = run_after(p, first ? NULL : &idle, &w, why);
 		if (st != TLS_PUMP_RUNNING)
 			return st;
 		if (keep_going != NULL && !keep_going(arg))
@@ -450,6 +475,7 @@ enum tls_pump_status tls_pump_loop(struct tls_pump *p, int stop_fd, int poll_ms,
 		}
 		if (n > 0 && stop_fd >= 0 && (pf[2].revents & POLLIN))
 			break;
+		idle = n > 0 ? not_ready(&w, pf) : (struct tls_pump_wait){0};
 	}
 	errbuf_set(why, "stopped");
 	return TLS_PUMP_RUNNING;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,64 @@ static void a_vanished_plain_side_fails_the_pump(void **state)
 	rig_down(&g);
 }
 
+/* tls_pump_loop in a thread of its own, as the programs run it. */
+struct looped {
+	struct rig *g;
+	int stop_fd;
+	enum tls_pump_status status;
+	char why[ERRBUF_LEN];
+};
+
+static void *loop_main(void *arg)
+{
+	struct looped *l = arg;
+	l->status = tls_pump_loop(l->g->pump, l->stop_fd, -1, NULL, NULL, l->why);
+	return NULL;
+}
+
+static void the_loop_runs_a_stream_to_its_end(void **state)
+{
+	(void)state;
+	struct rig g;
+	rig_up(&g, STREAM_BYTES, STREAM_BYTES / 3, NULL);
+	struct looped l = {.g = &g, .stop_fd = -1};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, loop_main, &l), 0);
+	for (int i = 0; i < 20 * MAX_ROUNDS && !(g.c.eof && g.p.eof); i++) {
+		client_step(&g, g.p.src_len + 64);
+		plain_step(&g, g.c.src_len + 64);
+		if (i % 64 == 63)
+			usleep(100);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(l.status, TLS_PUMP_DONE);
+	assert_int_equal(g.p.got_len, STREAM_BYTES);
+	assert_memory_equal(g.p.got, g.c.src, STREAM_BYTES);
+	assert_int_equal(g.c.got_len, STREAM_BYTES / 3);
+	assert_memory_equal(g.c.got, g.p.src, STREAM_BYTES / 3);
+	rig_down(&g);
+}
+
+static void the_loop_stops_when_told(void **state)
+{
+	(void)state;
+	struct rig g;
+	rig_up(&g, 0, 0, NULL); /* nobody sends or closes: it would wait forever */
+	int stop[2];
+	assert_int_equal(pipe(stop), 0);
+	struct looped l = {.g = &g, .stop_fd = stop[0]};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, loop_main, &l), 0);
+	usleep(20000);
+	assert_int_equal(write(stop[1], "x", 1), 1);
+	pthread_join(t, NULL);
+	assert_int_equal(l.status, TLS_PUMP_RUNNING);
+	assert_string_equal(l.why, "stopped");
+	close(stop[0]);
+	close(stop[1]);
+	rig_down(&g);
+}
+
 static void too_much_early_data_is_refused(void **state)
 {
 	(void)state;
@@ -393,6 +452,8 @@ int main(void)
 	    cmocka_unit_test(the_counter_cuts_the_stream),
 	    cmocka_unit_test(tls_garbage_ends_the_stream),
 	    cmocka_unit_test(a_vanished_plain_side_fails_the_pump),
+	    cmocka_unit_test(the_loop_runs_a_stream_to_its_end),
+	    cmocka_unit_test(the_loop_stops_when_told),
 	    cmocka_unit_test(too_much_early_data_is_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
