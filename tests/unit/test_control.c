@@ -48,14 +48,14 @@ struct client_job {
 	json_t *response;
 	char err[ERRBUF_LEN];
 	struct evloop *loop;
-	volatile int done;
+	int done; /* written by the client thread, read by the loop (atomics) */
 };
 
 /* libevent is not told about threads here: the loop polls the flag. */
 static void stop_when_done(void *arg)
 {
 	struct client_job *job = arg;
-	if (job->done)
+	if (__atomic_load_n(&job->done, __ATOMIC_SEQ_CST))
 		evloop_stop(job->loop);
 }
 
