@@ -256,7 +256,10 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 	if (r == NULL)
 		goto done;
 	if (tp_result_parse(out, out_len, r, err) != 0 || (status != 0 && r->error[0])) {
-		fprintf(stderr, "paramedic throughput: iperf3 failed (exit %d): %s\n", status,
+		char exit_note[32] = ""; /* iperf3 -J may report an error and exit 0 */
+		if (status != 0)
+			snprintf(exit_note, sizeof(exit_note), " (exit %d)", status);
+		fprintf(stderr, "paramedic throughput: iperf3 failed%s: %s\n", exit_note,
 		        r->error[0] ? r->error : err);
 		if (tun_err[0])
 			fprintf(stderr, "  tunnel: %s\n", tun_err);
