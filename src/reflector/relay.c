@@ -37,7 +37,6 @@ struct relay {
 	pthread_t thread;
 	bool thread_running, connected, ended;
 	atomic_uint_least64_t bytes; /* moved, both ways (the thread counts) */
-	uint64_t reported;           /* of which on_bytes has been told */
 	char why[ERRBUF_LEN];        /* the thread's reason for ending */
 };
 
@@ -76,9 +75,8 @@ static void finish(struct relay *r, const char *why, bool conn_gone)
 	r->ended = true; /* a cut from inside the hooks below is a no-op */
 	stop_thread(r);
 	uint64_t moved = atomic_load(&r->bytes);
-	if (moved > r->reported && r->hooks.on_bytes != NULL)
-		r->hooks.on_bytes(r, moved - r->reported, r->arg);
-	r->reported = moved;
+	if (moved > 0 && r->hooks.on_bytes != NULL)
+		r->hooks.on_bytes(r, moved, r->arg);
 	if (r->connected_ev != NULL)
 		event_free(r->connected_ev);
 	if (r->done_ev != NULL)

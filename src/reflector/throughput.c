@@ -44,7 +44,6 @@ struct tp {
 	struct iperf3_proc *proc;
 	struct tp_stream *streams;
 	unsigned n_streams;
-	uint64_t relayed_bytes;
 	uint64_t budget_bytes; /* what the peer may still move today */
 	struct relay_budget budget; /* the same, spent live by the relay threads */
 	bool budget_cut;
@@ -220,10 +219,9 @@ void throughput_stop(struct server *srv, struct session *s)
 static void stream_bytes(struct relay *r, uint64_t n, void *arg)
 {
 	struct tp *t = arg;
-	t->relayed_bytes += n;
 	if (t->s != NULL)
 		t->s->bytes += n;
-	if (t->relayed_bytes < t->budget_bytes || t->budget_cut)
+	if (atomic_load(&t->budget.left) > 0 || t->budget_cut)
 		return;
 	t->budget_cut = true;
 	log_warn("%s: session %s used the peer's daily byte budget (%llu bytes) mid-test: streams cut",
@@ -265,7 +263,7 @@ int throughput_attach(struct server *srv, struct conn *c, const char *token, cha
 	struct tp *t = find_tp(s);
 	if (t == NULL || !t->tunneled)
 		return errbuf_set(err, "session %s is not a tunneled throughput session", s->test_id);
-	if (t->budget_cut || atomic_load(&t->budget.left) <= 0)
+	if (atomic_load(&t->budget.left) <= 0)
 		return errbuf_set(err, "session %s: the daily byte budget is used up", s->test_id);
 	/* iperf3's control connection plus one per stream. */
 	if (t->n_streams >= s->streams + 1)
