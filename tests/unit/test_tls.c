@@ -9,9 +9,9 @@
 
 #include "core/tls.h"
 #include "lib/errbuf.h"
+#include "tls_pair.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -55,8 +55,6 @@ static int teardown(void **state)
 
 /* ---- driving a handshake between two contexts over a socketpair ---- */
 
-enum hs_state { HS_RUNNING, HS_DONE, HS_FAILED };
-
 struct hs {
 	enum hs_state client, server;
 	int app_data_ok;       /* ping/pong went through after the handshake */
@@ -65,38 +63,14 @@ struct hs {
 	char alpn[32];
 };
 
-static void step(SSL *ssl, enum hs_state *st)
-{
-	if (*st != HS_RUNNING)
-		return;
-	int rc = SSL_do_handshake(ssl);
-	if (rc == 1) {
-		*st = HS_DONE;
-		return;
-	}
-	int e = SSL_get_error(ssl, rc);
-	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-		*st = HS_FAILED;
-}
-
 static void drive(SSL_CTX *sctx, SSL_CTX *cctx, struct hs *r)
 {
 	memset(r, 0, sizeof(*r));
-	int sv[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	for (int i = 0; i < 2; i++)
-		fcntl(sv[i], F_SETFL, fcntl(sv[i], F_GETFL) | O_NONBLOCK);
-	SSL *s = SSL_new(sctx), *c = SSL_new(cctx);
-	SSL_set_fd(s, sv[0]);
-	SSL_set_fd(c, sv[1]);
-	SSL_set_accept_state(s);
-	SSL_set_connect_state(c);
-	/* Each step moves at most one flight; a handful of rounds finish or
-	 * fail any TLS 1.3 handshake. */
-	for (int i = 0; i < 50 && (r->client == HS_RUNNING || r->server == HS_RUNNING); i++) {
-		step(c, &r->client);
-		step(s, &r->server);
-	}
+	struct tls_pair pair;
+	tls_pair_handshake(sctx, cctx, &pair);
+	SSL *s = pair.server, *c = pair.client;
+	r->client = pair.client_state;
+	r->server = pair.server_state;
 	char err[ERRBUF_LEN];
 	if (r->client == HS_DONE) {
 		tls_peer_endpoint_id(c, r->client_sees, err);
@@ -121,11 +95,7 @@ static void drive(SSL_CTX *sctx, SSL_CTX *cctx, struct hs *r)
 		int e = SSL_get_error(c, rc);
 		r->client_saw_refusal = rc <= 0 && e != SSL_ERROR_WANT_READ;
 	}
-	ERR_clear_error();
-	SSL_free(s);
-	SSL_free(c);
-	close(sv[0]);
-	close(sv[1]);
+	tls_pair_free(&pair);
 }
 
 static void assert_refused(const struct hs *r)
@@ -400,27 +370,12 @@ static void client_notices_a_server_ignoring_alpn(void **state)
 	SSL_CTX_use_certificate(s, x);
 	SSL_CTX_use_PrivateKey(s, server_id.key);
 	SSL_CTX *c = tls_client_ctx_new(&client_id, PP_ALPN_DEFAULT, err);
-	int sv[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	for (int i = 0; i < 2; i++)
-		fcntl(sv[i], F_SETFL, fcntl(sv[i], F_GETFL) | O_NONBLOCK);
-	SSL *ss = SSL_new(s), *cs = SSL_new(c);
-	SSL_set_fd(ss, sv[0]);
-	SSL_set_fd(cs, sv[1]);
-	SSL_set_accept_state(ss);
-	SSL_set_connect_state(cs);
-	enum hs_state a = HS_RUNNING, b = HS_RUNNING;
-	for (int i = 0; i < 50 && (a == HS_RUNNING || b == HS_RUNNING); i++) {
-		step(cs, &a);
-		step(ss, &b);
-	}
-	assert_int_equal(a, HS_DONE);
-	assert_int_equal(tls_check_alpn(cs, PP_ALPN_DEFAULT, err), -1);
+	struct tls_pair pair;
+	tls_pair_handshake(s, c, &pair);
+	assert_int_equal(pair.client_state, HS_DONE);
+	assert_int_equal(tls_check_alpn(pair.client, PP_ALPN_DEFAULT, err), -1);
 	assert_non_null(strstr(err, "no ALPN"));
-	SSL_free(ss);
-	SSL_free(cs);
-	close(sv[0]);
-	close(sv[1]);
+	tls_pair_free(&pair);
 	SSL_CTX_free(s);
 	SSL_CTX_free(c);
 	X509_free(x);

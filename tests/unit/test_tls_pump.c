@@ -11,6 +11,7 @@
 #include "core/tls.h"
 #include "core/tls_pump.h"
 #include "lib/errbuf.h"
+#include "tls_pair.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,7 +65,7 @@ struct end {
 };
 
 struct rig {
-	int tls[2];   /* [0] the pump's, [1] the TLS client's */
+	struct tls_pair tls; /* fd[0] the pump's, fd[1] the TLS client's */
 	int plain[2]; /* [0] the pump's, [1] the plain peer's */
 	SSL *server, *client;
 	struct end c, p; /* TLS client, plain peer */
@@ -104,27 +105,13 @@ static bool count_cb(void *arg, size_t n)
 static void rig_up(struct rig *g, size_t c_bytes, size_t p_bytes, const char *early)
 {
 	memset(g, 0, sizeof(*g));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, g->tls), 0);
+	tls_pair_handshake(sctx, cctx, &g->tls);
+	assert_true(g->tls.server_state == HS_DONE && g->tls.client_state == HS_DONE);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, g->plain), 0);
-	for (int i = 0; i < 2; i++) {
-		nonblocking(g->tls[i]);
+	for (int i = 0; i < 2; i++)
 		nonblocking(g->plain[i]);
-	}
-	g->server = SSL_new(sctx);
-	g->client = SSL_new(cctx);
-	SSL_set_fd(g->server, g->tls[0]);
-	SSL_set_fd(g->client, g->tls[1]);
-	SSL_set_accept_state(g->server);
-	SSL_set_connect_state(g->client);
-	int s_done = 0, c_done = 0;
-	for (int i = 0; i < 50 && !(s_done && c_done); i++) {
-		if (!c_done)
-			c_done = SSL_do_handshake(g->client) == 1;
-		if (!s_done)
-			s_done = SSL_do_handshake(g->server) == 1;
-	}
-	assert_true(s_done && c_done);
-	ERR_clear_error();
+	g->server = g->tls.server;
+	g->client = g->tls.client;
 	g->c.src = pattern(c_bytes, 7);
 	g->c.src_len = c_bytes;
 	g->c.got = malloc(p_bytes + 64);
@@ -133,7 +120,7 @@ static void rig_up(struct rig *g, size_t c_bytes, size_t p_bytes, const char *ea
 	g->p.got = malloc(c_bytes + 64);
 	g->status = TLS_PUMP_RUNNING;
 	char err[ERRBUF_LEN];
-	g->pump = tls_pump_new(g->server, g->tls[0], g->plain[0], early, early ? strlen(early) : 0, count_cb,
+	g->pump = tls_pump_new(g->server, g->tls.fd[0], g->plain[0], early, early ? strlen(early) : 0, count_cb,
 	                       g, err);
 	assert_non_null(g->pump);
 }
@@ -141,18 +128,14 @@ static void rig_up(struct rig *g, size_t c_bytes, size_t p_bytes, const char *ea
 static void rig_down(struct rig *g)
 {
 	tls_pump_free(g->pump);
-	SSL_free(g->server);
-	SSL_free(g->client);
-	for (int i = 0; i < 2; i++) {
-		close(g->tls[i]);
-		if (!(i == 1 && g->plain_peer_gone))
-			close(g->plain[i]);
-	}
+	tls_pair_free(&g->tls);
+	close(g->plain[0]);
+	if (!g->plain_peer_gone)
+		close(g->plain[1]);
 	free(g->c.src);
 	free(g->c.got);
 	free(g->p.src);
 	free(g->p.got);
-	ERR_clear_error();
 }
 
 /* The TLS client: sends its pattern, then close_notify; reads until the
@@ -225,7 +208,7 @@ static void pump_step(struct rig *g)
 		const struct tls_pump_wait *w = &g->wait;
 		assert_true(w->tls_read || w->tls_write || w->plain_read || w->plain_write);
 		struct pollfd pf[2] = {
-		    {.fd = g->tls[0], .events = (short)((w->tls_read ? POLLIN : 0) | (w->tls_write ? POLLOUT : 0))},
+		    {.fd = g->tls.fd[0], .events = (short)((w->tls_read ? POLLIN : 0) | (w->tls_write ? POLLOUT : 0))},
 		    {.fd = g->plain[0], .events = (short)((w->plain_read ? POLLIN : 0) | (w->plain_write ? POLLOUT : 0))},
 		};
 		if (poll(pf, 2, 0) <= 0)
@@ -338,7 +321,7 @@ static void tls_garbage_ends_the_stream(void **state)
 	rig_up(&g, 0, 1000, NULL);
 	/* not a TLS record: the pump's TLS side is over, the plain peer sees EOF */
 	static const char junk[] = "\x17\x03\x03\x00\x20not a record, not encrypted at all";
-	assert_true(send(g.tls[1], junk, sizeof(junk) - 1, 0) > 0);
+	assert_true(send(g.tls.fd[1], junk, sizeof(junk) - 1, 0) > 0);
 	g.c.eof = true; /* the client is not a TLS speaker any more */
 	for (int i = 0; i < MAX_ROUNDS && !(g.p.eof && g.status != TLS_PUMP_RUNNING); i++) {
 		pump_step(&g);
