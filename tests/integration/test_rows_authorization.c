@@ -38,6 +38,14 @@ static const char *pair_with(struct link *l, const char *token, json_t **payload
 	return rproc_request(l, "pair_request", json_pack("{s:s}", "token", token), payload);
 }
 
+/* A reflector on its defaults and a client key it does not know yet. */
+static void start_with_stranger(struct rproc *r, const char *name, struct identity *who)
+{
+	assert_int_equal(rproc_setup(r, NULL, NULL), 0);
+	assert_int_equal(rproc_client(r, name, who), 0);
+	assert_int_equal(rproc_start(r), 0);
+}
+
 static void row11_authorized_peer_connects(void **state)
 {
 	(void)state;
@@ -62,9 +70,7 @@ static void row12_unauthorized_peer_without_pairing_is_closed(void **state)
 	(void)state;
 	struct rproc r;
 	struct identity mallory;
-	assert_int_equal(rproc_setup(&r, NULL, NULL), 0);
-	assert_int_equal(rproc_client(&r, "mallory", &mallory), 0);
-	assert_int_equal(rproc_start(&r), 0);
+	start_with_stranger(&r, "mallory", &mallory);
 	struct link *l = connect_as(&r, &mallory);
 	json_t *msg;
 	assert_string_equal(unsolicited_code(l, &msg), "unauthorized");
@@ -84,9 +90,7 @@ static void row13_unknown_peer_with_open_window_is_offered_pairing(void **state)
 	struct rproc r;
 	struct identity bob;
 	char token[64];
-	assert_int_equal(rproc_setup(&r, NULL, NULL), 0);
-	assert_int_equal(rproc_client(&r, "bob", &bob), 0);
-	assert_int_equal(rproc_start(&r), 0);
+	start_with_stranger(&r, "bob", &bob);
 	assert_int_equal(rproc_pair_token(&r, "10m", token, sizeof(token)), 0);
 	struct link *l = connect_as(&r, &bob);
 	json_t *p;
@@ -108,9 +112,7 @@ static void row14_pairing_with_correct_token_authorizes_for_good(void **state)
 	struct rproc r;
 	struct identity bob;
 	char token[64], out[8192];
-	assert_int_equal(rproc_setup(&r, NULL, NULL), 0);
-	assert_int_equal(rproc_client(&r, "bob", &bob), 0);
-	assert_int_equal(rproc_start(&r), 0);
+	start_with_stranger(&r, "bob", &bob);
 	assert_int_equal(rproc_pair_token(&r, "10m", token, sizeof(token)), 0);
 	struct link *l = connect_as(&r, &bob);
 	json_t *p;
@@ -140,9 +142,7 @@ static void row15_pairing_with_wrong_token_is_rejected(void **state)
 	struct rproc r;
 	struct identity bob;
 	char token[64], out[8192];
-	assert_int_equal(rproc_setup(&r, NULL, NULL), 0);
-	assert_int_equal(rproc_client(&r, "bob", &bob), 0);
-	assert_int_equal(rproc_start(&r), 0);
+	start_with_stranger(&r, "bob", &bob);
 	assert_int_equal(rproc_pair_token(&r, "10m", token, sizeof(token)), 0);
 	struct link *l = connect_as(&r, &bob);
 	json_t *p;
@@ -163,9 +163,7 @@ static void row16_pairing_with_expired_token_is_rejected(void **state)
 	struct rproc r;
 	struct identity bob;
 	char short_token[64], long_token[64];
-	assert_int_equal(rproc_setup(&r, NULL, NULL), 0);
-	assert_int_equal(rproc_client(&r, "bob", &bob), 0);
-	assert_int_equal(rproc_start(&r), 0);
+	start_with_stranger(&r, "bob", &bob);
 	assert_int_equal(rproc_pair_token(&r, "1s", short_token, sizeof(short_token)), 0);
 	/* A second, long token keeps the window open so the expired one is
 	 * judged on its own. */
@@ -188,9 +186,7 @@ static void row16_no_window_once_the_only_token_expired(void **state)
 	struct rproc r;
 	struct identity bob;
 	char token[64];
-	assert_int_equal(rproc_setup(&r, NULL, NULL), 0);
-	assert_int_equal(rproc_client(&r, "bob", &bob), 0);
-	assert_int_equal(rproc_start(&r), 0);
+	start_with_stranger(&r, "bob", &bob);
 	assert_int_equal(rproc_pair_token(&r, "1s", token, sizeof(token)), 0);
 	sleep(2);
 	struct link *l = connect_as(&r, &bob);
@@ -258,9 +254,7 @@ static void removing_a_peer_closes_its_connections(void **state)
 	struct rproc r;
 	struct identity bob;
 	char token[64], out[4096], err[ERRBUF_LEN];
-	assert_int_equal(rproc_setup(&r, NULL, NULL), 0);
-	assert_int_equal(rproc_client(&r, "bob", &bob), 0);
-	assert_int_equal(rproc_start(&r), 0);
+	start_with_stranger(&r, "bob", &bob);
 	assert_int_equal(rproc_pair_token(&r, "10m", token, sizeof(token)), 0);
 	struct link *l = connect_as(&r, &bob);
 	assert_string_equal(pair_with(l, token, NULL), "pair_response");
