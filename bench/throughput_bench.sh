@@ -78,16 +78,34 @@ result() {
 	echo "$(bps "$1") $cpu"
 }
 
+# serve LOG PORT CMD...: starts a server (tracked) and waits until it
+# listens on 127.0.0.1:PORT; its PID in SERVED.
+serve() {
+	local log=$1 port=$2
+	shift 2
+	"$@" >"$log" 2>&1 &
+	SERVED=$!
+	bench_track "$SERVED"
+	bench_wait_listen "$SERVED" "$port"
+}
+
+# through NAME PORT PID...: the iperf3 client to PORT with this run's
+# options, then the PIDs stopped; prints the result.
+through() {
+	local name=$1 port=$2 pid
+	shift 2
+	bench_run "$T/$name.json" iperf3 -c 127.0.0.1 -p "$port" -t "$duration" -P "$streams" -J || true
+	for pid in "$@"; do
+		bench_stop "$pid"
+	done
+	result "$T/$name.json"
+}
+
 run_direct() {
-	local port pid
+	local port
 	port=$(bench_free_port)
-	iperf3 -s -1 -p "$port" -B 127.0.0.1 >/dev/null 2>&1 &
-	pid=$!
-	bench_track "$pid"
-	bench_wait_listen "$pid" "$port"
-	bench_run "$T/direct.json" iperf3 -c 127.0.0.1 -p "$port" -t "$duration" -P "$streams" -J || true
-	bench_stop "$pid"
-	result "$T/direct.json"
+	serve /dev/null "$port" iperf3 -s -1 -p "$port" -B 127.0.0.1
+	through direct "$port" "$SERVED"
 }
 
 run_reflector() {
@@ -120,10 +138,8 @@ max_streams = 128
 level = "debug"
 audit_log_path = "$T/reflector/audit.jsonl"
 CFG
-	"$REFLECTOR_BIN" -c "$T/reflector.toml" serve >"$T/reflector.log" 2>&1 &
-	pid=$!
-	bench_track "$pid"
-	bench_wait_listen "$pid" "$port"
+	serve "$T/reflector.log" "$port" "$REFLECTOR_BIN" -c "$T/reflector.toml" serve
+	pid=$SERVED
 	bench_run "$T/reflector.json" "$PARAMEDIC_BIN" --data-dir "$pm" --json throughput "127.0.0.1:$port" \
 		--duration "$duration" --streams "$streams" || true
 	bench_stop "$pid"
@@ -131,7 +147,7 @@ CFG
 }
 
 run_stunnel() {
-	local plain tls back spid cpid ipid
+	local plain tls back spid ipid
 	plain=$(bench_free_port)
 	tls=$(bench_free_port)
 	back=$(bench_free_port)
@@ -168,49 +184,27 @@ verifyPeer = yes
 sslVersionMin = TLSv1.3
 ${STUNNEL_SUITES:+ciphersuites = $STUNNEL_SUITES}
 CFG
-	iperf3 -s -1 -p "$back" -B 127.0.0.1 >/dev/null 2>&1 &
-	ipid=$!
-	bench_track "$ipid"
-	stunnel "$T/stunnel-server.conf" >"$T/stunnel-server.log" 2>&1 &
-	spid=$!
-	bench_track "$spid"
-	stunnel "$T/stunnel-client.conf" >"$T/stunnel-client.log" 2>&1 &
-	cpid=$!
-	bench_track "$cpid"
-	bench_wait_listen "$ipid" "$back"
-	bench_wait_listen "$spid" "$tls"
-	bench_wait_listen "$cpid" "$plain"
-	bench_run "$T/stunnel.json" iperf3 -c 127.0.0.1 -p "$plain" -t "$duration" -P "$streams" -J || true
-	bench_stop "$cpid"
-	bench_stop "$spid"
-	bench_stop "$ipid"
-	result "$T/stunnel.json"
+	serve /dev/null "$back" iperf3 -s -1 -p "$back" -B 127.0.0.1
+	ipid=$SERVED
+	serve "$T/stunnel-server.log" "$tls" stunnel "$T/stunnel-server.conf"
+	spid=$SERVED
+	serve "$T/stunnel-client.log" "$plain" stunnel "$T/stunnel-client.conf"
+	through stunnel "$plain" "$SERVED" "$spid" "$ipid"
 }
 
 # run_floor NAME [--aead]: iperf3 through two relay_floor processes.
 run_floor() {
-	local name=$1 a b back apid bpid ipid
+	local name=$1 a b back ipid bpid
 	shift
 	a=$(bench_free_port)
 	b=$(bench_free_port)
 	back=$(bench_free_port)
-	iperf3 -s -1 -p "$back" -B 127.0.0.1 >/dev/null 2>&1 &
-	ipid=$!
-	bench_track "$ipid"
-	"$RELAY_FLOOR" "$b" "$back" "$@" &
-	bpid=$!
-	bench_track "$bpid"
-	"$RELAY_FLOOR" "$a" "$b" "$@" &
-	apid=$!
-	bench_track "$apid"
-	bench_wait_listen "$ipid" "$back"
-	bench_wait_listen "$bpid" "$b"
-	bench_wait_listen "$apid" "$a"
-	bench_run "$T/$name.json" iperf3 -c 127.0.0.1 -p "$a" -t "$duration" -P "$streams" -J || true
-	bench_stop "$apid"
-	bench_stop "$bpid"
-	bench_stop "$ipid"
-	result "$T/$name.json"
+	serve /dev/null "$back" iperf3 -s -1 -p "$back" -B 127.0.0.1
+	ipid=$SERVED
+	serve "$T/$name-b.log" "$b" "$RELAY_FLOOR" "$b" "$back" "$@"
+	bpid=$SERVED
+	serve "$T/$name-a.log" "$a" "$RELAY_FLOOR" "$a" "$b" "$@"
+	through "$name" "$a" "$SERVED" "$bpid" "$ipid"
 }
 
 gbit() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1e9 }'; }
