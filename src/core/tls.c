@@ -1,7 +1,6 @@
 #include "core/tls.h"
 
 #include "core/tls_suites.h"
-
 #include "lib/clock.h"
 #include "lib/errbuf.h"
 #include "lib/fsutil.h"
