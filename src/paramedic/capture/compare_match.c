@@ -12,10 +12,6 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-/* Linux sends DF packets that are not from a connected socket (SYN-ACKs,
- * TIME-WAIT ACKs, unconnected UDP) with IPv4 ID 0, so their retransmissions
- * are identical: an ID-0 copy is a duplicate only this close to the first. */
-#define DUP_ID0_GAP_NS 50000000ll
 #define TCP_SYN 0x02
 #define TCP_ACK 0x10
 
@@ -409,6 +405,27 @@ static void link_and_record(struct cmp_engine *e, struct entry *mine, struct ent
 	mine->matched = cand->matched = 1;
 }
 
+/* A second copy in the same capture, with the same invariants: the same
+ * packet seen again only when it carries the same nonzero IPv4 ID. Linux
+ * sends SYN-ACKs, TIME-WAIT ACKs and RSTs with ID 0 and re-sends them
+ * byte for byte (two SYN-ACKs 113 us apart, one of them dropped, was seen
+ * in practice); such copies, and IPv6's, are packets of their own, paired
+ * one by one, so a lost copy counts as lost. */
+static bool is_duplicate_of(const struct cmp_pkt *p, const struct cmp_pkt *first)
+{
+	return p->ip_version == 4 && p->ip_id != 0 && first->ip_id == p->ip_id;
+}
+
+/* Lower is better; see cmp_engine_add. */
+static int twin_rank(const struct cmp_engine *e, const struct entry *c, const struct cmp_pkt *p)
+{
+	bool linked = e->ft[c->side].flows[c->flow].peer >= 0 || cmp_pkt_same_tuple(&c->pkt, p);
+	bool other_id = p->ip_version == 4 && c->pkt.ip_id != p->ip_id;
+	bool other_tcp = p->proto == IPPROTO_TCP &&
+	                 (c->pkt.tcp_header_bytes != p->tcp_header_bytes || c->pkt.tcp_window != p->tcp_window);
+	return (linked ? 0 : 4) + (other_id ? 2 : 0) + (other_tcp ? 1 : 0);
+}
+
 void cmp_engine_add(struct cmp_engine *e, enum cmp_side side, const struct cmp_pkt *p)
 {
 	int64_t t = side == CMP_B ? p->ts_ns - e->cfg.offset_hint_ns : p->ts_ns;
@@ -438,7 +455,10 @@ void cmp_engine_add(struct cmp_engine *e, enum cmp_side side, const struct cmp_p
 	en->matched = 0;
 
 	/* Best twin: a linked (or same-tuple) flow first, then the same IPv4
-	 * ID (a retransmission has a new one), then the closest in time. */
+	 * ID (a retransmission has a new one), then the same TCP header length
+	 * and window (identical duplicate ACKs differ only in their SACK
+	 * blocks), then the closest in time, then the earliest (copies keep
+	 * their order on the way). */
 	struct entry *best = NULL;
 	int best_rank = 0;
 	int64_t best_gap = 0;
@@ -448,9 +468,7 @@ void cmp_engine_add(struct cmp_engine *e, enum cmp_side side, const struct cmp_p
 		if (c->sig != en->sig || !cmp_pkt_same_invariants(&c->pkt, p))
 			continue;
 		if (c->side == side) {
-			if (c->flow == fi && c->dir == dir && p->ip_version == 4 &&
-			    c->pkt.ip_id == p->ip_id &&
-			    (p->ip_id != 0 || abs64(t - c->t_aligned_ns) <= DUP_ID0_GAP_NS)) {
+			if (c->flow == fi && c->dir == dir && is_duplicate_of(p, &c->pkt)) {
 				f->dir[dir].duplicates++;
 				return; /* not entered: the first copy stands for both */
 			}
@@ -458,10 +476,10 @@ void cmp_engine_add(struct cmp_engine *e, enum cmp_side side, const struct cmp_p
 		}
 		if (c->matched || !linkable(e, en, c))
 			continue;
-		int rank = (e->ft[c->side].flows[c->flow].peer >= 0 || cmp_pkt_same_tuple(&c->pkt, p) ? 0 : 2) +
-		           (p->ip_version == 4 && c->pkt.ip_id != p->ip_id ? 1 : 0);
+		int rank = twin_rank(e, c, p);
 		int64_t gap = abs64(c->t_aligned_ns - t);
-		if (best == NULL || rank < best_rank || (rank == best_rank && gap < best_gap)) {
+		if (best == NULL || rank < best_rank || (rank == best_rank && gap < best_gap) ||
+		    (rank == best_rank && gap == best_gap && c->pkt.frame < best->pkt.frame)) {
 			best = c;
 			best_rank = rank;
 			best_gap = gap;
