@@ -4,6 +4,7 @@
 
 set -u
 : "${REFLECTOR_BIN:?}" "${PARAMEDIC_BIN:?}"
+source "$PP_SOURCE_DIR/tests/harness/wait.sh"
 T=$(mktemp -d /tmp/pp-shtest-XXXXXX)
 RPID=""
 cleanup() {

@@ -12,6 +12,7 @@ for tool in ip nft tcpdump nc jq; do
 	command -v $tool >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
 done
 PARAMEDIC=${PARAMEDIC_BIN:?PARAMEDIC_BIN not set}
+source "${PP_SOURCE_DIR:?}/tests/harness/wait.sh"
 
 id=$$
 C=ppcc-c-$id R=ppcc-r-$id S=ppcc-s-$id
@@ -95,12 +96,12 @@ head -c 400000 /dev/urandom >"$tmp/up.bin"
 head -c 200000 /dev/urandom >"$tmp/down.bin"
 ip netns exec $S nc -l 10.201.2.2 5201 >"$tmp/got.bin" &
 srv=$!; pids+=($srv)
-sleep 0.3
+wait_listening 5201 $S || fail "nc did not listen"
 ip netns exec $C nc -N 10.201.2.2 5201 <"$tmp/up.bin" || fail "upload"
 wait $srv
 ip netns exec $S nc -N -l 10.201.2.2 5201 <"$tmp/down.bin" &
 srv=$!; pids+=($srv)
-sleep 0.3
+wait_listening 5201 $S || fail "nc did not listen"
 ip netns exec $C nc 10.201.2.2 5201 >"$tmp/down.got" </dev/null || fail "download"
 wait $srv
 cmp -s "$tmp/up.bin" "$tmp/got.bin" || fail "upload corrupted"
@@ -108,7 +109,7 @@ ip netns exec $C ping -c 5 -i 0.2 -q 10.201.2.2 >/dev/null || fail "ping"
 # IPv6: a 100 kB upload on port 5202 (the drop rules are IPv4 only) and pings.
 ip netns exec $S nc -6 -l fd00:201:2::2 5202 >/dev/null &
 srv=$!; pids+=($srv)
-sleep 0.3
+wait_listening 5202 $S || fail "nc did not listen"
 head -c 100000 /dev/urandom | ip netns exec $C nc -6 -N fd00:201:2::2 5202 || fail "IPv6 upload"
 wait $srv
 ip netns exec $C ping -6 -c 3 -i 0.2 -q fd00:201:2::2 >/dev/null || fail "ping -6"

@@ -20,6 +20,7 @@ for t in ip nft tcpdump tshark openssl nc jq ethtool; do
 	command -v $t >/dev/null || { echo "skip: $t missing"; exit 77; }
 done
 P=${PARAMEDIC_BIN:?}
+source "${PP_SOURCE_DIR:?}/tests/harness/wait.sh"
 tag=pc$$
 C=${tag}c R=${tag}r S=${tag}s
 dir=$(mktemp -d /tmp/pp-capture-netns.XXXXXX)
@@ -95,7 +96,7 @@ NFT
 ip netns exec $C ethtool -K ${tag}c0 tso off gso off >/dev/null
 ip netns exec $S nc -l -p 5001 >/dev/null &
 pids+=($!)
-sleep 0.3
+check "nc listens on 5001" wait_listening 5001 $S
 capture drops $C ${tag}c0 tcp
 head -c 3000000 /dev/zero | ip netns exec $C timeout 20 nc -q 1 10.200.2.2 5001
 stop_captures
@@ -129,7 +130,7 @@ NFT
 ip netns exec $S openssl s_server -quiet -accept 4433 -cert "$dir/cert.pem" -key "$dir/key.pem" \
 	>/dev/null 2>&1 &
 pids+=($!)
-sleep 0.5
+check "s_server listens on 4433" wait_listening 4433 $S
 capture bh_client $C ${tag}c0 tcp port 4433
 capture bh_server $S ${tag}s0 'tcp port 4433 or icmp'
 echo | ip netns exec $C timeout 4 openssl s_client -connect 10.200.2.2:4433 \
@@ -164,7 +165,7 @@ check "tcp blocked: tcp.syn_unanswered" test "$(finding blocked tcp.syn_unanswer
 # --- 5: IPv6, Linux cooked capture -----------------------------------------
 ip netns exec $S nc -6 -l 5002 >/dev/null &
 pids+=($!)
-sleep 0.3
+check "nc listens on 5002" wait_listening 5002 $S
 capture any6 $C any
 ip netns exec $C ping -6 -c 2 -i 0.2 -q fd00:200:2::2 >/dev/null
 echo hello | ip netns exec $C timeout 5 nc -q 1 fd00:200:2::2 5002

@@ -29,9 +29,9 @@ pass "/health answers JSON with the endpoint ID"
 # Some traffic: one accepted peer (hello), one denied handshake.
 "$PARAMEDIC_BIN" --data-dir "$T/clients/alice/pm" hello "127.0.0.1:$PORT" >/dev/null || fail "hello"
 (echo | timeout 5 openssl s_client -connect "127.0.0.1:$PORT" -alpn pp-link/1 >/dev/null 2>&1)
-sleep 0.5
-m=$(http GET /metrics | body)
 metric() { awk -v n="$1" '$1 == n {print $2}' <<<"$m"; }
+counted() { m=$(http GET /metrics | body); [ "$(metric reflector_handshake_failures_total)" -ge 1 ]; }
+eventually 10 counted
 [ "$(metric reflector_connections_accepted_total)" -ge 1 ] || fail "accepted counter: $m"
 [ "$(metric reflector_handshake_failures_total)" -ge 1 ] || fail "handshake failure counter"
 [ "$(metric reflector_uptime_seconds)" -ge 0 ] || fail "uptime gauge"
