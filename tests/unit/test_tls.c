@@ -98,6 +98,20 @@ static void drive(SSL_CTX *sctx, SSL_CTX *cctx, struct hs *r)
 	tls_pair_free(&pair);
 }
 
+/* A handshake of cctx against our server's context; frees cctx. */
+static struct hs against_our_server(SSL_CTX *cctx)
+{
+	char err[ERRBUF_LEN];
+	SSL_CTX *sctx = tls_server_ctx_new(&server_id, PP_ALPN_DEFAULT, err);
+	assert_non_null(sctx);
+	assert_non_null(cctx);
+	struct hs r;
+	drive(sctx, cctx, &r);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	return r;
+}
+
 static void assert_refused(const struct hs *r)
 {
 	assert_int_equal(r->server, HS_FAILED);
@@ -273,71 +287,44 @@ static void alpn_mismatch_fails(void **state)
 static void no_alpn_fails(void **state)
 {
 	(void)state;
-	char err[ERRBUF_LEN];
-	SSL_CTX *s = tls_server_ctx_new(&server_id, PP_ALPN_DEFAULT, err);
-	SSL_CTX *c = raw_client_ctx(client_id.key, NULL, TLS1_3_VERSION);
-	struct hs r;
-	drive(s, c, &r);
+	struct hs r = against_our_server(raw_client_ctx(client_id.key, NULL, TLS1_3_VERSION));
 	assert_int_equal(r.server, HS_FAILED);
 	assert_int_equal(r.client, HS_FAILED);
-	SSL_CTX_free(c);
-	SSL_CTX_free(s);
 }
 
 static void tls12_client_fails(void **state)
 {
 	(void)state;
-	char err[ERRBUF_LEN];
-	SSL_CTX *s = tls_server_ctx_new(&server_id, PP_ALPN_DEFAULT, err);
-	SSL_CTX *c = raw_client_ctx(client_id.key, PP_ALPN_DEFAULT, TLS1_2_VERSION);
-	struct hs r;
-	drive(s, c, &r);
+	struct hs r = against_our_server(raw_client_ctx(client_id.key, PP_ALPN_DEFAULT, TLS1_2_VERSION));
 	assert_int_equal(r.server, HS_FAILED);
 	assert_int_equal(r.client, HS_FAILED);
-	SSL_CTX_free(c);
-	SSL_CTX_free(s);
 }
 
 static void client_without_certificate_fails(void **state)
 {
 	(void)state;
-	char err[ERRBUF_LEN];
-	SSL_CTX *s = tls_server_ctx_new(&server_id, PP_ALPN_DEFAULT, err);
-	SSL_CTX *c = raw_client_ctx(NULL, PP_ALPN_DEFAULT, TLS1_3_VERSION);
-	struct hs r;
-	drive(s, c, &r);
+	struct hs r = against_our_server(raw_client_ctx(NULL, PP_ALPN_DEFAULT, TLS1_3_VERSION));
 	assert_refused(&r);
-	SSL_CTX_free(c);
-	SSL_CTX_free(s);
 }
 
 static void client_with_rsa_or_p256_certificate_fails(void **state)
 {
 	(void)state;
-	char err[ERRBUF_LEN];
-	SSL_CTX *s = tls_server_ctx_new(&server_id, PP_ALPN_DEFAULT, err);
 	EVP_PKEY *keys[2] = {EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048),
 	                     EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")};
 	for (int i = 0; i < 2; i++) {
 		assert_non_null(keys[i]);
-		SSL_CTX *c = raw_client_ctx(keys[i], PP_ALPN_DEFAULT, TLS1_3_VERSION);
-		struct hs r;
-		drive(s, c, &r);
+		struct hs r = against_our_server(raw_client_ctx(keys[i], PP_ALPN_DEFAULT, TLS1_3_VERSION));
 		assert_refused(&r);
-		SSL_CTX_free(c);
 		EVP_PKEY_free(keys[i]);
 	}
 	/* ...while a foreign-made Ed25519 self-signed certificate is fine:
 	 * peers are authenticated by key, not by who made the certificate. */
 	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	SSL_CTX *c = raw_client_ctx(ed, PP_ALPN_DEFAULT, TLS1_3_VERSION);
-	struct hs r;
-	drive(s, c, &r);
+	struct hs r = against_our_server(raw_client_ctx(ed, PP_ALPN_DEFAULT, TLS1_3_VERSION));
 	assert_true(r.app_data_ok);
 	assert_int_equal(strncmp(r.server_sees, "PP-", 3), 0);
-	SSL_CTX_free(c);
 	EVP_PKEY_free(ed);
-	SSL_CTX_free(s);
 }
 
 static void client_refuses_a_non_ed25519_server(void **state)
