@@ -247,6 +247,16 @@ static void server_stop(struct server *sv)
 	close(sv->lfd);
 }
 
+/* A one-connection test server on loopback and our link to it. */
+static struct link *start_and_connect(struct server *sv)
+{
+	char err[ERRBUF_LEN];
+	assert_int_equal(server_start(sv, "127.0.0.1", 1), 0);
+	struct link *l = link_connect("127.0.0.1", sv->port, &client_id, NULL, 10000, err);
+	assert_non_null(l);
+	return l;
+}
+
 /* ---- tests ---- */
 
 static void request_response_over_ipv4(void **state)
@@ -254,9 +264,7 @@ static void request_response_over_ipv4(void **state)
 	(void)state;
 	char err[ERRBUF_LEN];
 	struct server sv;
-	assert_int_equal(server_start(&sv, "127.0.0.1", 1), 0);
-	struct link *l = link_connect("127.0.0.1", sv.port, &client_id, NULL, 10000, err);
-	assert_non_null(l);
+	struct link *l = start_and_connect(&sv);
 	assert_string_equal(link_peer_id(l), server_id.id);
 	assert_true(link_fd(l) >= 0);
 
@@ -331,9 +339,7 @@ static void timeout_then_partial_frame_completes(void **state)
 	(void)state;
 	char err[ERRBUF_LEN];
 	struct server sv;
-	assert_int_equal(server_start(&sv, "127.0.0.1", 1), 0);
-	struct link *l = link_connect("127.0.0.1", sv.port, &client_id, NULL, 10000, err);
-	assert_non_null(l);
+	struct link *l = start_and_connect(&sv);
 	/* The server never answers "silent". */
 	assert_null(link_request(l, "silent", NULL, 50, err));
 	assert_int_equal(link_last_status(l), LINK_TIMEOUT);
@@ -361,8 +367,7 @@ static void skips_stale_replies_and_returns_unsolicited_errors(void **state)
 	(void)state;
 	char err[ERRBUF_LEN];
 	struct server sv;
-	assert_int_equal(server_start(&sv, "127.0.0.1", 1), 0);
-	struct link *l = link_connect("127.0.0.1", sv.port, &client_id, NULL, 10000, err);
+	struct link *l = start_and_connect(&sv);
 	json_t *resp = link_request(l, "send_two", NULL, 10000, err);
 	assert_non_null(resp);
 	assert_string_equal(json_string_value(json_object_get(resp, "request_id")), "req-001");
@@ -395,9 +400,7 @@ static void bad_frames_and_json_are_told_apart(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct server sv;
-		assert_int_equal(server_start(&sv, "127.0.0.1", 1), 0);
-		struct link *l = link_connect("127.0.0.1", sv.port, &client_id, NULL, 10000, err);
-		assert_non_null(l);
+		struct link *l = start_and_connect(&sv);
 		assert_null(link_request(l, cases[i].cmd, NULL, 10000, err));
 		assert_int_equal(link_last_status(l), cases[i].st);
 		assert_non_null(strstr(err, cases[i].msg));
@@ -411,8 +414,7 @@ static void oversize_message_is_refused_locally(void **state)
 	(void)state;
 	char err[ERRBUF_LEN];
 	struct server sv;
-	assert_int_equal(server_start(&sv, "127.0.0.1", 1), 0);
-	struct link *l = link_connect("127.0.0.1", sv.port, &client_id, NULL, 10000, err);
+	struct link *l = start_and_connect(&sv);
 	char *big = malloc(FRAME_MAX_PAYLOAD_BYTES + 1);
 	memset(big, 'a', FRAME_MAX_PAYLOAD_BYTES);
 	big[FRAME_MAX_PAYLOAD_BYTES] = '\0';
