@@ -17,3 +17,14 @@ bool argv_take_flag(int *argc, char **argv, const char *flag)
 	*argc = n;
 	return seen;
 }
+
+bool argv_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}

@@ -10,4 +10,8 @@
  * may stand anywhere on the line); true when there was one. */
 bool argv_take_flag(int *argc, char **argv, const char *flag);
 
+/* true when argv[1..] holds -h or --help before any "--" (a command's
+ * arguments: the caller then prints its usage instead of running it). */
+bool argv_wants_help(int argc, char **argv);
+
 #endif

@@ -4,6 +4,7 @@
 #include "paramedic/capture/analyze.h"
 #include "paramedic/capture/compare.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +25,10 @@ int cmd_capture(int argc, char **argv)
 			if (strcmp(argv[1], subcommands[i].name) == 0)
 				return subcommands[i].run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "usage: paramedic capture SUBCOMMAND ...\n");
+	bool help = argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
+	FILE *out = help ? stdout : stderr;
+	fprintf(out, "usage: paramedic capture SUBCOMMAND ...  (SUBCOMMAND --help for its options)\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
-	return 2;
+		fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
+	return help ? 0 : 2;
 }

@@ -37,9 +37,10 @@ static void print_policy(const char *address, const char *pinned, const json_t *
 
 int pm_cmd_hello(struct pm_cli *cli, int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: paramedic hello HOST[:PORT] [--json]\n");
-		return 2;
+	if (argc != 2 || argv[1][0] == '-') {
+		if (argc == 2)
+			fprintf(stderr, "paramedic hello: unknown option '%s'\n", argv[1]);
+		return pm_usage(stderr, "hello");
 	}
 	struct pm_state st;
 	char err[ERRBUF_LEN];

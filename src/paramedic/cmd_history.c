@@ -7,16 +7,15 @@
 #include "paramedic/history.h"
 #include "paramedic/state.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int usage_error(const char *why)
 {
-	fprintf(stderr, "paramedic history: %s\nusage: paramedic history [--kind K] [--target HOST] "
-	                "[--since 2026-11-01|24h] [--limit N] [--json]\n",
-	        why);
-	return 2;
+	fprintf(stderr, "paramedic history: %s\n", why);
+	return pm_usage(stderr, "history");
 }
 
 static void print_rows(const json_t *rows)
@@ -43,8 +42,14 @@ int pm_cmd_history(struct pm_cli *cli, int argc, char **argv)
 	char err[ERRBUF_LEN];
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i];
-		if (i + 1 == argc)
-			return usage_error(strncmp(opt, "--", 2) == 0 ? "option needs a value" : "unexpected argument");
+		bool known = strcmp(opt, "--kind") == 0 || strcmp(opt, "--target") == 0 ||
+		             strcmp(opt, "--since") == 0 || strcmp(opt, "--limit") == 0;
+		if (!known || i + 1 == argc) {
+			snprintf(err, sizeof(err), "%s '%s'",
+			         opt[0] != '-' ? "unexpected argument" : known ? "a value is needed after" : "unknown option",
+			         opt);
+			return usage_error(err);
+		}
 		const char *val = argv[++i];
 		if (strcmp(opt, "--kind") == 0) {
 			f.kind = val;
@@ -59,8 +64,6 @@ int pm_cmd_history(struct pm_cli *cli, int argc, char **argv)
 			if (end == val || *end != 0 || n < 1 || n > 1000000)
 				return usage_error("--limit: expected a number from 1 to 1000000");
 			f.limit = (int)n;
-		} else {
-			return usage_error("unknown option");
 		}
 	}
 	struct pm_state st;

@@ -20,8 +20,7 @@ int pm_cmd_id(struct pm_cli *cli, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "usage: paramedic id [--json]\n");
-		return 2;
+		return pm_usage(stderr, "id");
 	}
 	struct pm_state st;
 	char err[ERRBUF_LEN];

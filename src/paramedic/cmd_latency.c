@@ -10,6 +10,7 @@
 #include "paramedic/latency.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,11 +26,8 @@ struct latency_cli {
 
 static int usage_error(const char *why)
 {
-	fprintf(stderr,
-	        "paramedic latency: %s\nusage: paramedic latency HOST[:PORT] [--interval 10ms] "
-	        "[--duration 10s] [--size 64] [--dscp 0..63] [--timeout 1s] [--json]\n",
-	        why);
-	return 2;
+	fprintf(stderr, "paramedic latency: %s\n", why);
+	return pm_usage(stderr, "latency");
 }
 
 static int parse_args(int argc, char **argv, struct latency_cli *c, char *err)
@@ -42,12 +40,18 @@ static int parse_args(int argc, char **argv, struct latency_cli *c, char *err)
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (strncmp(a, "--", 2) != 0) {
+		if (a[0] != '-') {
 			if (c->host != NULL)
 				return errbuf_set(err, "unexpected argument '%s'", a);
 			c->host = a;
 			continue;
 		}
+		static const char *const valued[] = {"--interval", "--duration", "--timeout", "--size", "--dscp"};
+		bool known = false;
+		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+			known = known || strcmp(a, valued[k]) == 0;
+		if (!known)
+			return errbuf_set(err, "unknown option '%s'", a);
 		if (i + 1 == argc)
 			return errbuf_set(err, "%s needs a value", a);
 		const char *v = argv[++i];
@@ -76,8 +80,6 @@ static int parse_args(int argc, char **argv, struct latency_cli *c, char *err)
 			if (latency_parse_int(a, v, 0, 63, &n, err) != 0)
 				return -1;
 			c->dscp = (int)n;
-		} else {
-			return errbuf_set(err, "unknown option '%s'", a);
 		}
 	}
 	if (c->host == NULL)

@@ -93,6 +93,5 @@ out:
 	pm_state_close(&st);
 	return rc;
 usage:
-	fprintf(stderr, "usage: paramedic pair HOST[:PORT] --token TOKEN [--expect-id ID]\n");
-	return 2;
+	return pm_usage(stderr, "pair");
 }

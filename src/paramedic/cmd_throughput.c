@@ -32,9 +32,7 @@ struct tp_args {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: paramedic throughput HOST[:PORT] [--duration S] [--streams N] [--reverse] "
-	                "[--udp [--bitrate RATE]] [--iperf3 PATH] [--json]\n");
-	return 2;
+	return pm_usage(stderr, "throughput");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)

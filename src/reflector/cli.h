@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 struct cli {
 	const char *config_path; /* -c FILE, or NULL */
@@ -24,6 +26,20 @@ int cmd_rotate_identity(struct cli *cli, int argc, char **argv);
 int cmd_pair(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_peers(struct cli *cli, int argc, char **argv);
+
+/* The command table (commands.c). */
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *args; /* what follows the name in a usage line */
+	const char *help; /* one line */
+};
+size_t cli_command_count(void);
+const struct cli_command *cli_command_at(size_t i);
+const struct cli_command *cli_command_find(const char *name);
+/* "usage: reflector NAME ARGS" and the help line on out; returns 2, the
+ * exit status of a usage error. */
+int cli_usage(FILE *out, const char *name);
 
 /* Path of the running server's control socket for this configuration. */
 void cli_control_path(const struct cli *cli, char *out, size_t outlen);

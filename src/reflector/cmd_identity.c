@@ -12,8 +12,7 @@ int cmd_show_id(struct cli *cli, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "usage: reflector show-id [--json]\n");
-		return 2;
+		return cli_usage(stderr, "show-id");
 	}
 	struct identity id = {0};
 	char err[ERRBUF_LEN];
@@ -37,8 +36,7 @@ int cmd_rotate_identity(struct cli *cli, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "usage: reflector rotate-identity [--json]\n");
-		return 2;
+		return cli_usage(stderr, "rotate-identity");
 	}
 	const char *path = cli->cfg.identity.private_key_path;
 	struct identity id = {0};

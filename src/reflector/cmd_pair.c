@@ -48,8 +48,7 @@ int cmd_pair(struct cli *cli, int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
 		if (ch != 't') {
-			fprintf(stderr, "usage: reflector pair [--ttl DURATION]   (e.g. 90s, 10m, 1h)\n");
-			return 2;
+			return cli_usage(stderr, "pair");
 		}
 		ttl_text = optarg;
 	}

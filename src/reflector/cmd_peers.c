@@ -51,12 +51,10 @@ static json_t *offline(struct cli *cli, const char *remove_id, char *err)
 
 int cmd_peers(struct cli *cli, int argc, char **argv)
 {
-	const char *usage = "usage: reflector peers list | reflector peers remove ID\n";
 	if (argc < 2 || (strcmp(argv[1], "list") == 0 && argc != 2) ||
 	    (strcmp(argv[1], "remove") == 0 && argc != 3) ||
 	    (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "remove") != 0)) {
-		fprintf(stderr, "%s", usage);
-		return 2;
+		return cli_usage(stderr, "peers");
 	}
 	char err[ERRBUF_LEN], id[ENDPOINT_ID_LEN], sock[4096];
 	const char *remove_id = NULL;

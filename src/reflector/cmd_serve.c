@@ -16,8 +16,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "b:", opts, NULL)) != -1) {
 		if (ch != 'b') {
-			fprintf(stderr, "usage: reflector serve [--bind HOST:PORT]\n");
-			return 2;
+			return cli_usage(stderr, "serve");
 		}
 		snprintf(cli->cfg.network.listen_address, sizeof(cli->cfg.network.listen_address), "%s", optarg);
 	}

@@ -55,8 +55,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "usage: reflector status [--json]\n");
-		return 2;
+		return cli_usage(stderr, "status");
 	}
 	char sock[4096], err[ERRBUF_LEN];
 	cli_control_path(cli, sock, sizeof(sock));

@@ -9,30 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct command {
-	const char *name;
-	int (*fn)(struct cli *cli, int argc, char **argv);
-	const char *args;
-	const char *help;
-};
-
-static const struct command commands[] = {
-	{"serve", cmd_serve, "[--bind HOST:PORT]", "run the reflector until SIGTERM/SIGINT (SIGHUP reloads the peer list)"},
-	{"show-id", cmd_show_id, "", "print this reflector's endpoint ID (creates the identity on first use)"},
-	{"rotate-identity", cmd_rotate_identity, "", "replace the identity with a new key (a new endpoint ID)"},
-	{"pair", cmd_pair, "[--ttl 10m]", "create a one-time pairing token, valid for the TTL"},
-	{"status", cmd_status, "", "show the running server's state: uptime, connections, sessions, peers"},
-	{"peers", cmd_peers, "list | remove ID", "list the authorized peers, or remove an enrolled one"},
-};
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: reflector [-c FILE] [--json] COMMAND [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < N_COMMANDS; i++) {
+	for (size_t i = 0; i < cli_command_count(); i++) {
+		const struct cli_command *c = cli_command_at(i);
 		char left[64];
-		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
-		fprintf(out, "  %-34s %s\n", left, commands[i].help);
+		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
+		fprintf(out, "  %-34s %s\n", left, c->help);
 	}
 	fprintf(out, "\noptions:\n"
 	             "  -c, --config FILE   configuration file (else $REFLECTOR_CONFIG,\n"
@@ -76,10 +60,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	const struct command *cmd = NULL;
-	for (size_t k = 0; k < N_COMMANDS; k++)
-		if (strcmp(argv[i], commands[k].name) == 0)
-			cmd = &commands[k];
+	const struct cli_command *cmd = cli_command_find(argv[i]);
+	if (cmd != NULL && argv_wants_help(argc - i, argv + i)) {
+		cli_usage(stdout, cmd->name); /* no configuration needed for that */
+		return 0;
+	}
 	if (cmd == NULL) {
 		fprintf(stderr, "reflector: unknown command '%s'\n", argv[i]);
 		usage(stderr);
