@@ -201,6 +201,7 @@ void rproc_cleanup(struct rproc *r)
 	}
 }
 
+__attribute__((format(printf, 3, 0)))
 static int vrun_capture(char *out, size_t outlen, const char *fmt, va_list ap)
 {
 	char cmd[8192];

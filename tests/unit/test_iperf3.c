@@ -63,8 +63,8 @@ static void report_errors_are_refused_with_the_reason(void **state)
 	const char *bad[] = {
 		"", "not json", "[1,2]", "{\"end\":[]}", "{\"end\":{\"sum_sent\":{\"bytes\":-5}}}",
 		"{\"end\":{\"sum_sent\":{\"bytes\":\"12\"}}}", "{\"end\":{\"sum_sent\":{\"bytes\":1e30}}}",
-		"{\"end\":{\"sum_sent\":{\"bytes\":9223372036854775807},"
-		"\"sum_received\":{\"bytes\":9223372036854775807}}}x",
+		("{\"end\":{\"sum_sent\":{\"bytes\":9223372036854775807},"
+		 "\"sum_received\":{\"bytes\":9223372036854775807}}}x"), /* one string */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(bytes_of(bad[i], &b, NULL), -1);
