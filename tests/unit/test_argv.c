@@ -1,4 +1,4 @@
-/* argv: a flag taken out wherever it stands. */
+/* argv: a flag taken out wherever it stands; a request for help found. */
 #include "cmocka_all.h"
 
 #include "lib/argv.h"
@@ -28,11 +28,27 @@ static void never_takes_the_program_name(void **state)
 	assert_int_equal(argc, 1);
 }
 
+static void help_is_found_before_a_double_dash_only(void **state)
+{
+	(void)state;
+	char *a[] = {"latency", "host", "--help", NULL};
+	char *b[] = {"latency", "-h", NULL};
+	char *c[] = {"pair", "--", "--help", NULL};
+	char *d[] = {"--help", "host", NULL}; /* argv[0] is the command itself */
+	char *e[] = {"hello", "--helper", NULL};
+	assert_true(argv_wants_help(3, a));
+	assert_true(argv_wants_help(2, b));
+	assert_false(argv_wants_help(3, c));
+	assert_false(argv_wants_help(2, d));
+	assert_false(argv_wants_help(2, e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(takes_every_occurrence_and_keeps_order),
 		cmocka_unit_test(never_takes_the_program_name),
+		cmocka_unit_test(help_is_found_before_a_double_dash_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
