@@ -30,6 +30,7 @@
 #define PP_TEXT_MAX_BYTES 1024      /* human text: message fields */
 #define PP_TOKEN_MAX_BYTES 128      /* pair_request token, printable ASCII */
 #define PP_NAME_MAX_BYTES 128       /* endpoint ids, limit names, versions */
+#define PP_PEM_MAX_BYTES 4096       /* a PEM public key (session_grant) */
 #define PP_JSON_MAX_DEPTH 32        /* nesting of arrays/objects, envelope = 1 */
 #define PP_WIRE_INT_MAX 2147483647  /* duration_sec 0.., streams 1.. up to 2^31-1 */
 #define PP_UUID_TEXT_BYTES 36       /* 8-4-4-4-12 hex digits */
@@ -167,6 +168,7 @@ struct pp_session_grant {
 	int64_t duration_sec;  /* the clamped duration */
 	bool has_streams;      /* throughput only */
 	int64_t streams;
+	const char *iperf3_rsa_public_key; /* PEM; NULL = null (no iperf3 authentication) */
 };
 
 /* session_deny, server -> client. Optional numbers: "has_" false = null. */

@@ -155,6 +155,7 @@ json_t *protocol_session_grant(const char *request_id, const struct pp_session_g
 	put(&p, "expires_at", json_string(expires));
 	put(&p, "duration_sec", json_integer(m->duration_sec));
 	put(&p, "streams", int_or_null(m->has_streams, m->streams));
+	put(&p, "iperf3_rsa_public_key", str_or_null(m->iperf3_rsa_public_key));
 	return envelope(request_id, &p);
 }
 

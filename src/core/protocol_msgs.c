@@ -194,8 +194,11 @@ static int validate_session_grant(const json_t *payload, struct pp_msg *out, cha
 	}
 	TRY(pf_int(payload, P, "duration_sec", PF_REQUIRED, 1, PP_WIRE_INT_MAX, &has,
 	           &m->duration_sec, err));
-	return pf_int(payload, P, "streams", PF_NULLABLE, 1, PP_WIRE_INT_MAX, &m->has_streams,
-	              &m->streams, err);
+	TRY(pf_int(payload, P, "streams", PF_NULLABLE, 1, PP_WIRE_INT_MAX, &m->has_streams,
+	           &m->streams, err));
+	/* PEM has newlines: not printable-ASCII-only. */
+	return pf_string(payload, P, "iperf3_rsa_public_key", PF_NULLABLE, PP_PEM_MAX_BYTES, false,
+	                 &m->iperf3_rsa_public_key, err);
 }
 
 static int validate_session_deny(const json_t *payload, struct pp_msg *out, char *err)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TP_REQUEST_TIMEOUT_MS 15000
 
@@ -230,6 +231,20 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 		.udp = a.udp,
 		.bitrate = a.bitrate,
 	};
+	/* Direct mode with iperf3 authentication: the reflector's iperf3 key
+	 * from the grant, user = test_id, password = token (PROTOCOL.md 5.2). */
+	const char *pem = json_string_value(json_object_get(p, "iperf3_rsa_public_key"));
+	char key_path[4200] = "";
+	if (!tunneled && pem != NULL) {
+		if (tp_write_public_key(st.data_dir, pem, key_path, sizeof(key_path), err) != 0) {
+			fprintf(stderr, "paramedic throughput: %s\n", err);
+			close_session(l, test_id);
+			goto done;
+		}
+		o.username = test_id;
+		o.password = token;
+		o.rsa_public_key_path = key_path;
+	}
 	struct tp_tunnel *tun = NULL;
 	if (tunneled) {
 		tun = tp_tunnel_start(&st, &t, link_peer_id(l), token, &o.port, err);
@@ -243,6 +258,8 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 	size_t out_len = 0;
 	int64_t started_ms = clock_wall_ms();
 	int status = tp_iperf3_run(&o, &out, &out_len, err);
+	if (key_path[0])
+		unlink(key_path);
 	char tun_err[ERRBUF_LEN] = "";
 	uint64_t tun_bytes = tun != NULL ? tp_tunnel_stop(tun, tun_err) : 0;
 	close_session(l, test_id);
@@ -280,6 +297,7 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 	json_object_set_new(j, "test_id", json_string(test_id));
 	json_object_set_new(j, "mode", json_string(mode ? mode : "?"));
 	json_object_set_new(j, "tunnel_bytes", tunneled ? json_integer((json_int_t)tun_bytes) : json_null());
+	json_object_set_new(j, "iperf3_authenticated", json_boolean(key_path[0] != '\0'));
 	json_object_set_new(j, "iperf3_error", r->error[0] ? json_string(r->error) : json_null());
 	/* The result is printed even when it cannot be stored. */
 	struct history *h = NULL;

@@ -59,7 +59,14 @@ struct tp_client_opts {
 	int streams;
 	bool reverse, udp;
 	const char *bitrate; /* -b, NULL = iperf3's default */
+	/* iperf3's RSA authentication (direct mode, PROTOCOL.md 5.2): all three
+	 * or none. The password goes in the child's environment only. */
+	const char *username, *password, *rsa_public_key_path;
 };
+
+/* Writes a PEM public key from a grant to a new 0600 file in dir; its path
+ * in path_out (the caller unlinks it). 0, or -1 and err. */
+int tp_write_public_key(const char *dir, const char *pem, char *path_out, size_t path_len, char *err);
 
 /* Runs the client to its end; *out (malloc'd, NUL-terminated, *out_len
  * bytes) is its stdout. Returns its exit status (0..255), or -1 and err

@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,57 @@
 
 extern char **environ;
 
+int tp_write_public_key(const char *dir, const char *pem, char *path_out, size_t path_len, char *err)
+{
+	if (snprintf(path_out, path_len, "%s/iperf3-key.XXXXXX", dir) >= (int)path_len)
+		return errbuf_set(err, "%s: path too long", dir);
+	int fd = mkostemp(path_out, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0)
+		return errbuf_errno(err, "%s", path_out);
+	size_t len = strlen(pem);
+	bool ok = write(fd, pem, len) == (ssize_t)len;
+	ok = close(fd) == 0 && ok;
+	if (!ok) {
+		unlink(path_out);
+		return errbuf_set(err, "%s: could not be written", path_out);
+	}
+	return 0;
+}
+
+/* environ without IPERF3_PASSWORD, plus ours (NULL: environ as is). A
+ * malloc'd array of borrowed strings; *pw_entry is the one we made. */
+static char **child_env(const char *password, char **pw_entry)
+{
+	*pw_entry = NULL;
+	if (password == NULL)
+		return environ;
+	size_t n = 0;
+	while (environ[n] != NULL)
+		n++;
+	char **env = calloc(n + 2, sizeof(*env));
+	if (env == NULL || asprintf(pw_entry, "IPERF3_PASSWORD=%s", password) < 0) {
+		free(env);
+		*pw_entry = NULL;
+		return NULL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "IPERF3_PASSWORD=", 16) != 0)
+			env[k++] = environ[i];
+	env[k++] = *pw_entry;
+	env[k] = NULL;
+	return env;
+}
+
+
+static void free_env(char **env, char *pw_entry)
+{
+	if (env != environ) {
+		OPENSSL_cleanse(pw_entry, strlen(pw_entry));
+		free(pw_entry);
+		free(env);
+	}
+}
 
 int tp_iperf3_run(const struct tp_client_opts *o, char **out, size_t *out_len, char *err)
 {
@@ -47,19 +100,32 @@ int tp_iperf3_run(const struct tp_client_opts *o, char **out, size_t *out_len, c
 		argv[n++] = "-b";
 		argv[n++] = (char *)o->bitrate;
 	}
+	if (o->username != NULL) {
+		argv[n++] = "--username";
+		argv[n++] = (char *)o->username;
+		argv[n++] = "--rsa-public-key-path";
+		argv[n++] = (char *)o->rsa_public_key_path;
+	}
 	argv[n] = NULL;
+	char *pw_entry;
+	char **env = child_env(o->username != NULL ? o->password : NULL, &pw_entry);
+	if (env == NULL)
+		return errbuf_set(err, "out of memory");
 
 	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) != 0)
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		free_env(env, pw_entry);
 		return errbuf_errno(err, "pipe");
+	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
 	pid_t pid;
-	int rc = strchr(o->iperf3, '/') ? posix_spawn(&pid, o->iperf3, &fa, NULL, argv, environ)
-	                                : posix_spawnp(&pid, o->iperf3, &fa, NULL, argv, environ);
+	int rc = strchr(o->iperf3, '/') ? posix_spawn(&pid, o->iperf3, &fa, NULL, argv, env)
+	                                : posix_spawnp(&pid, o->iperf3, &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
+	free_env(env, pw_entry);
 	close(fds[1]);
 	if (rc != 0) {
 		close(fds[0]);

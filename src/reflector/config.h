@@ -66,6 +66,7 @@ struct reflector_config {
 		char path[CONFIG_PATH_LEN];
 		uint32_t default_streams;
 		uint32_t max_streams;
+		bool authenticate; /* direct mode: iperf3's RSA authentication */
 	} iperf3;
 	struct {
 		enum log_level level;

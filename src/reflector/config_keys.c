@@ -85,6 +85,9 @@ const struct config_key config_keys[] = {
 	    "Parallel streams when a request does not say (at most max_streams)."),
 	U32("iperf3", "max_streams", "8", 1, 128, iperf3.max_streams,
 	    "Most parallel streams a request may ask for."),
+	BOOL("iperf3", "authenticate", "false", iperf3.authenticate,
+	     "direct_ephemeral only: iperf3 runs a test only for the granted peer (iperf3's RSA "
+	     "authentication, credentials in the grant); a plain `iperf3 -c` is refused."),
 
 	{"logging", "level", CK_ENUM, "\"info\"", 0, 0, level_names, FIELD(logging.level),
 	 "Diagnostics on stderr: error, warn, info, debug or trace."},

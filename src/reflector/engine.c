@@ -10,7 +10,7 @@
 
 int engine_server_init(struct server *srv, char *err)
 {
-	return echo_server_init(srv, err);
+	return echo_server_init(srv, err) != 0 ? -1 : throughput_server_init(srv, err);
 }
 
 void engine_server_cleanup(struct server *srv)

@@ -180,6 +180,7 @@ static void on_session_request(struct conn *c, const struct pp_msg *m)
 		.duration_sec = s->duration_sec,
 		.has_streams = r->test_type == PP_TEST_THROUGHPUT,
 		.streams = s->streams,
+		.iperf3_rsa_public_key = r->test_type == PP_TEST_THROUGHPUT ? throughput_iperf3_public_key() : NULL,
 	};
 	conn_send(c, protocol_session_grant(m->request_id, &g));
 }

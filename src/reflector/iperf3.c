@@ -245,6 +245,13 @@ static int spawn_child(const char *path, char *const argv[], int out_fd, pid_t *
 struct iperf3_proc *iperf3_spawn(struct evloop *loop, const char *path, const char *bind_addr,
                                  uint16_t port, iperf3_done_fn done, void *arg, char *err)
 {
+	return iperf3_spawn_auth(loop, path, bind_addr, port, NULL, done, arg, err);
+}
+
+struct iperf3_proc *iperf3_spawn_auth(struct evloop *loop, const char *path, const char *bind_addr,
+                                      uint16_t port, const struct iperf3_server_auth *auth,
+                                      iperf3_done_fn done, void *arg, char *err)
+{
 	struct iperf3_proc *p = calloc(1, sizeof(*p));
 	int fds[2] = {-1, -1};
 	if (p == NULL) {
@@ -276,7 +283,7 @@ struct iperf3_proc *iperf3_spawn(struct evloop *loop, const char *path, const ch
 	}
 	char port_text[8];
 	snprintf(port_text, sizeof(port_text), "%u", port);
-	char *argv[10];
+	char *argv[16];
 	int n = 0;
 	argv[n++] = (char *)path;
 	argv[n++] = "-s";
@@ -287,6 +294,16 @@ struct iperf3_proc *iperf3_spawn(struct evloop *loop, const char *path, const ch
 	if (bind_addr != NULL && bind_addr[0] != '\0') {
 		argv[n++] = "-B";
 		argv[n++] = (char *)bind_addr;
+	}
+	char skew[16];
+	if (auth != NULL) {
+		snprintf(skew, sizeof(skew), "%d", auth->time_skew_sec);
+		argv[n++] = "--rsa-private-key-path";
+		argv[n++] = (char *)auth->private_key_path;
+		argv[n++] = "--authorized-users-path";
+		argv[n++] = (char *)auth->users_path;
+		argv[n++] = "--time-skew-threshold";
+		argv[n++] = skew;
 	}
 	argv[n] = NULL;
 	if (spawn_child(path, argv, fds[1], &p->pid, err) != 0)

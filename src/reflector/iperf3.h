@@ -56,6 +56,19 @@ typedef void (*iperf3_done_fn)(const struct iperf3_result *r, void *arg);
 struct iperf3_proc *iperf3_spawn(struct evloop *loop, const char *path, const char *bind_addr,
                                  uint16_t port, iperf3_done_fn done, void *arg, char *err);
 
+/* iperf3's RSA authentication (iperf3_auth.h): the server runs a test only
+ * for a client with a user and password of users_path. */
+struct iperf3_server_auth {
+	const char *private_key_path;
+	const char *users_path;
+	int time_skew_sec;
+};
+
+/* iperf3_spawn with authentication (auth NULL: none). */
+struct iperf3_proc *iperf3_spawn_auth(struct evloop *loop, const char *path, const char *bind_addr,
+                                      uint16_t port, const struct iperf3_server_auth *auth,
+                                      iperf3_done_fn done, void *arg, char *err);
+
 pid_t iperf3_pid(const struct iperf3_proc *p);
 
 /* SIGTERM now, SIGKILL after IPERF3_KILL_AFTER_MS if still alive. The done

@@ -23,15 +23,41 @@ static int sum_bytes(const json_t *sum, uint64_t *out)
 	return -1;
 }
 
+/* The last complete JSON document of text: with authentication, iperf3
+ * -s writes a report ({"error": "... authorization failed"}) for every
+ * client it refuses before the test's own. NULL and jerr when there is
+ * none, or when anything after it is not JSON. No JSON_REJECT_DUPLICATES: iperf3 3.12 writes "sock_bufsize" twice
+ * in its start section (the last one wins). */
+static json_t *last_document(const char *text, size_t len, json_error_t *jerr)
+{
+	json_t *last = NULL;
+	size_t off = 0;
+	for (;;) {
+		while (off < len && (text[off] == ' ' || text[off] == '\n' || text[off] == '\r' || text[off] == '\t'))
+			off++;
+		if (off == len && last != NULL)
+			return last;
+		json_error_t e;
+		json_t *doc = json_loadb(text + off, len - off, JSON_DISABLE_EOF_CHECK, &e);
+		if (doc == NULL || e.position <= 0) { /* anything unreadable spoils the whole */
+			json_decref(doc);
+			json_decref(last);
+			*jerr = e;
+			return NULL;
+		}
+		json_decref(last);
+		last = doc;
+		off += (size_t)e.position;
+	}
+}
+
 int iperf3_report_bytes(const char *text, size_t len, uint64_t *bytes, char *error_out,
                         size_t error_len, char *err)
 {
 	if (error_out != NULL && error_len > 0)
 		error_out[0] = '\0';
 	json_error_t jerr;
-	/* No JSON_REJECT_DUPLICATES: iperf3 3.12 writes "sock_bufsize" twice
-	 * in its start section (the last one wins). */
-	json_t *root = json_loadb(text, len, 0, &jerr);
+	json_t *root = last_document(text, len, &jerr);
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return errbuf_set(err, "iperf3 report is not a JSON object (%s)",

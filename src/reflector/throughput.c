@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "reflector/conn.h"
 #include "reflector/iperf3.h"
+#include "reflector/iperf3_auth.h"
 #include "reflector/relay.h"
 #include "reflector/server.h"
 #include "reflector/sessions.h"
@@ -47,10 +48,12 @@ struct tp {
 	uint64_t budget_bytes; /* what the peer may still move today */
 	struct relay_budget budget; /* the same, spent live by the relay threads */
 	bool budget_cut;
+	bool authenticated; /* a users file of test_id is ours to remove */
 	struct tp *next;
 };
 
 static struct tp *g_head;
+static struct iperf3_auth *g_auth; /* direct mode with `[iperf3] authenticate` */
 
 static void unlink_tp(struct tp *t)
 {
@@ -72,7 +75,22 @@ static struct tp *find_tp(const struct session *s)
 static void free_tp(struct tp *t)
 {
 	unlink_tp(t);
+	if (t->authenticated)
+		iperf3_auth_remove_user(g_auth, t->test_id);
 	free(t);
+}
+
+int throughput_server_init(struct server *srv, char *err)
+{
+	if (!srv->cfg.iperf3.authenticate || srv->cfg.network.mode == CONFIG_MODE_TUNNELED)
+		return 0; /* tunneled streams are authenticated by mTLS and the token */
+	g_auth = iperf3_auth_new(srv->cfg.data_dir, err);
+	return g_auth != NULL ? 0 : -1;
+}
+
+const char *throughput_iperf3_public_key(void)
+{
+	return g_auth != NULL ? iperf3_auth_public_pem(g_auth) : NULL;
 }
 
 static void log_end(const struct tp *t, const struct iperf3_result *r)
@@ -173,8 +191,23 @@ int throughput_start(struct server *srv, struct session *s, char *err)
 		}
 		t->iperf3_port = s->port;
 	}
-	t->proc = iperf3_spawn(srv->loop, cfg->iperf3.path, host, t->iperf3_port, iperf3_done, t, err);
+	/* Authenticated: iperf3's user is the test_id, its password the token
+	 * (both only ever sent to the peer over mTLS). */
+	char users[4200];
+	struct iperf3_server_auth auth = {NULL, users, IPERF3_AUTH_SKEW_SEC};
+	if (!t->tunneled && g_auth != NULL) {
+		if (iperf3_auth_add_user(g_auth, s->test_id, s->token, users, sizeof(users), err) != 0) {
+			free(t);
+			return -1;
+		}
+		t->authenticated = true;
+		auth.private_key_path = iperf3_auth_private_key_path(g_auth);
+	}
+	t->proc = iperf3_spawn_auth(srv->loop, cfg->iperf3.path, host, t->iperf3_port,
+	                            t->authenticated ? &auth : NULL, iperf3_done, t, err);
 	if (t->proc == NULL) {
+		if (t->authenticated)
+			iperf3_auth_remove_user(g_auth, t->test_id);
 		free(t);
 		return -1;
 	}
@@ -293,4 +326,6 @@ void throughput_cleanup(void)
 	iperf3_shutdown();
 	while (g_head != NULL)
 		free_tp(g_head);
+	iperf3_auth_free(g_auth);
+	g_auth = NULL;
 }

@@ -22,6 +22,14 @@ struct server;
 struct session;
 struct conn;
 
+/* At server start: with `[iperf3] authenticate` in direct mode, makes the
+ * RSA key iperf3 authenticates with (iperf3_auth.h). 0, or -1 and err. */
+int throughput_server_init(struct server *srv, char *err);
+
+/* The PEM public key a direct-mode grant carries, or NULL (no
+ * authentication). */
+const char *throughput_iperf3_public_key(void);
+
 /* Starts iperf3 for s and waits (briefly, bounded) until it listens, so
  * that the grant is only sent for a port that answers. 0, or -1 and err
  * ("failed to spawn iperf3 (iperf3): No such file or directory"). */
@@ -38,7 +46,8 @@ void throughput_stop(struct server *srv, struct session *s);
 int throughput_attach(struct server *srv, struct conn *c, const char *token, char *err);
 
 /* Daemon exit: stops and reaps every iperf3 still running (blocking, at
- * most ~2 s), frees the engine's state. Before the loop is freed. */
+ * most ~2 s), frees the engine's state and removes the iperf3 key. Before
+ * the loop is freed. */
 void throughput_cleanup(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* Seed 002 checklist rows 29-31 (the iperf3 throughput engine) on a real
- * reflector, in both modes, plus tunnel_attach refusals, UDP throughput
+ * reflector, in both modes, plus iperf3 authentication in direct mode,
+ * tunnel_attach refusals, UDP throughput
  * refused when tunneled, byte-quota exhaustion with real transfers (seed
  * 5.3) and the mid-test budget cut of the tunneled relay. */
 #include "cmocka_all.h"
@@ -328,6 +329,63 @@ static void paramedic_throughput_in_both_modes(void **state)
 	}
 }
 
+/* [iperf3] authenticate: the granted port is iperf3 itself, but it runs a
+ * test only for the peer that holds the grant (iperf3's RSA
+ * authentication); a plain `iperf3 -c` on the port is refused and does not
+ * use the grant up. */
+static void direct_iperf3_authenticated_serves_only_the_grant_holder(void **state)
+{
+	(void)state;
+	struct fixture *f = start("direct_ephemeral", "[quotas]\ncooldown_sec = 0\n[iperf3]\nauthenticate = true\n");
+	json_t *g;
+	assert_string_equal(rproc_request(f->l, "session_request", throughput_req(20, "tcp"), &g), "session_grant");
+	const char *pem = json_string_value(json_object_get(g, "iperf3_rsa_public_key"));
+	assert_non_null(pem);
+	assert_non_null(strstr(pem, "-----BEGIN PUBLIC KEY-----"));
+	int port = (int)json_integer_value(json_object_get(g, "port"));
+	int pid = listener_pid(port, NULL, 0);
+	assert_true(pid > 0);
+	static char out[1 << 16];
+	/* A stranger on the port: refused, and iperf3 still waits for the peer. */
+	assert_int_not_equal(run_capture(out, sizeof(out), "iperf3 -c 127.0.0.1 -p %d -t 1 --connect-timeout 3000", port), 0);
+	assert_non_null(strstr(out, "authorization failed"));
+	/* ...also with the right user and a wrong password. */
+	char key[300];
+	snprintf(key, sizeof(key), "%s/grant.pem", f->r.dir);
+	FILE *kf = fopen(key, "w");
+	assert_non_null(kf);
+	fputs(pem, kf);
+	fclose(kf);
+	const char *user = json_string_value(json_object_get(g, "test_id"));
+	assert_int_not_equal(run_capture(out, sizeof(out), "IPERF3_PASSWORD=not-the-token iperf3 -c 127.0.0.1 -p %d -t 1 "
+	                                 "--username %s --rsa-public-key-path %s", port, user, key), 0);
+	assert_non_null(strstr(out, "authorization failed"));
+	assert_int_equal(listener_pid(port, NULL, 0), pid);
+	/* The grant holder's credentials (user = test_id, password = token) work. */
+	assert_int_equal(run_capture(out, sizeof(out), "IPERF3_PASSWORD=%s iperf3 -c 127.0.0.1 -p %d -t 1 -J "
+	                             "--username %s --rsa-public-key-path %s",
+	                             json_string_value(json_object_get(g, "token")), port, user, key), 0);
+	assert_string_equal(close_session(f, g), "ok");
+	assert_true(last_completed_bytes(&f->r) > 0);
+	json_decref(g);
+	/* paramedic does the same by itself, and says so. */
+	int rc;
+	json_t *r = paramedic_throughput(f, "--duration 1", &rc);
+	assert_int_equal(rc, 0);
+	assert_true(json_is_true(json_object_get(r, "iperf3_authenticated")));
+	assert_true(json_real_value(json_object_get(r, "received_bits_per_second")) > 0);
+	json_decref(r);
+	/* No key file left behind in the paramedic's data dir. */
+	assert_int_not_equal(run_capture(out, sizeof(out), "ls %s | grep -q iperf3-key", f->pm_dir), 0);
+	/* The reflector's users files go with their sessions, its key with it. */
+	assert_int_equal(run_capture(out, sizeof(out), "ls %s/data/iperf3-auth", f->r.dir), 0);
+	assert_null(strstr(out, ".users"));
+	assert_non_null(strstr(out, "rsa-private.pem"));
+	assert_int_equal(rproc_stop(&f->r), 0);
+	assert_int_not_equal(run_capture(out, sizeof(out), "ls %s/data/iperf3-auth", f->r.dir), 0);
+	stop(f);
+}
+
 static void tunnel_attach_refusals(void **state)
 {
 	(void)state;
@@ -465,6 +523,7 @@ int main(void)
 		cmocka_unit_test(row31_iperf3_killed_on_timeout),
 		cmocka_unit_test(shutdown_leaves_no_iperf3),
 		cmocka_unit_test(paramedic_throughput_in_both_modes),
+		cmocka_unit_test(direct_iperf3_authenticated_serves_only_the_grant_holder),
 		cmocka_unit_test(tunnel_attach_refusals),
 		cmocka_unit_test(udp_throughput_is_not_tunneled),
 		cmocka_unit_test(quota_exhaustion_with_real_transfers),

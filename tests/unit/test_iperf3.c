@@ -68,6 +68,16 @@ static void report_errors_are_refused_with_the_reason(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(bytes_of(bad[i], &b, NULL), -1);
+	/* iperf3 -s with authentication writes a report for each client it
+	 * refused before the test's: the last one counts. */
+	const char *several = "{\"start\":{},\"intervals\":[],\"end\":{},\"error\":\"error - test authorization failed\"}\n"
+	                      "{\"error\":\"error - test authorization failed\"}\n"
+	                      "{\"end\":{\"sum_received\":{\"bytes\":4096}}}\n";
+	char why[ERRBUF_LEN];
+	error[0] = 'x';
+	assert_int_equal(iperf3_report_bytes(several, strlen(several), &b, error, sizeof(error), why), 0);
+	assert_int_equal(b, 4096);
+	assert_string_equal(error, "");
 	/* Not NUL-terminated: only len bytes are read. */
 	char err[ERRBUF_LEN];
 	const char *t = "{\"end\":{\"sum\":{\"bytes\":3}}}GARBAGE";

@@ -163,7 +163,28 @@ static void session_grant_round_trips(void **state)
 	assert_int_equal(d->duration_sec, 10);
 	assert_true(d->has_streams);
 	assert_int_equal(d->streams, 2);
+	assert_null(d->iperf3_rsa_public_key); /* null: no iperf3 authentication */
 	protocol_msg_free(&m);
+	/* Direct mode with iperf3 authentication: a PEM key, newlines and all. */
+	static const char pem[] = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----\n";
+	g.mode = PP_MODE_DIRECT_EPHEMERAL;
+	g.iperf3_rsa_public_key = pem;
+	round_trip(protocol_session_grant("req-003", &g), PP_FROM_SERVER, &m);
+	assert_string_equal(m.u.session_grant.iperf3_rsa_public_key, pem);
+	protocol_msg_free(&m);
+	/* Larger than any key we make (4096 bytes): refused. */
+	char *big = malloc(PP_PEM_MAX_BYTES + 2);
+	memset(big, 'A', PP_PEM_MAX_BYTES + 1);
+	big[PP_PEM_MAX_BYTES + 1] = '\0';
+	g.iperf3_rsa_public_key = big;
+	json_t *msg = protocol_session_grant("req-004", &g);
+	size_t len;
+	char *text = protocol_serialize(msg, &len, err);
+	assert_non_null(text);
+	json_decref(msg);
+	free(big);
+	refuse(text, PP_FROM_SERVER, PP_ERR_INVALID_MESSAGE, "iperf3_rsa_public_key");
+	free(text);
 }
 
 static void session_deny_round_trips(void **state)
