@@ -37,6 +37,10 @@ int pm_cmd_pair(struct pm_cli *cli, int argc, char **argv)
 		else
 			goto usage;
 	}
+	if (token != NULL && token[0] == '\0') {
+		fprintf(stderr, "paramedic pair: --token is empty (the reflector's `reflector pair` prints one)\n");
+		return 2;
+	}
 	if (token == NULL || optind != argc - 1)
 		goto usage;
 

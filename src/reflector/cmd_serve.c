@@ -3,6 +3,7 @@
 
 #include "lib/errbuf.h"
 #include "lib/log.h"
+#include "lib/netaddr.h"
 #include "reflector/server.h"
 
 #include <getopt.h>
@@ -17,6 +18,14 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "b:", opts, NULL)) != -1) {
 		if (ch != 'b') {
 			return cli_usage(stderr, "serve");
+		}
+		/* A bad address is a usage error, found before anything is made. */
+		struct sockaddr_storage ss;
+		socklen_t sslen;
+		char err[ERRBUF_LEN];
+		if (netaddr_parse_listen(optarg, &ss, &sslen, err) != 0) {
+			fprintf(stderr, "reflector serve: --bind %s\n", err);
+			return 2;
 		}
 		snprintf(cli->cfg.network.listen_address, sizeof(cli->cfg.network.listen_address), "%s", optarg);
 	}

@@ -3,7 +3,7 @@
 # command's usage on stdout and exits 0 (without a config, a host or a
 # network); an unknown option is refused with exit 2 and the same usage line
 # on stderr, never taken for a host name. Every command listed by
-# `PROGRAM --help` is tried.
+# `PROGRAM --help` is tried. A bad `serve --bind` is a usage error too.
 set -u
 : "${PARAMEDIC_BIN:?}" "${REFLECTOR_BIN:?}"
 T=$(mktemp -d /tmp/pp-cli-help.XXXXXX)
@@ -44,6 +44,12 @@ for c in $rf_cmds; do
 	out=$("$REFLECTOR_BIN" -c "$T/missing.toml" "$c" --help) || bad "reflector $c --help needs a config"
 	check reflector "$c" "$REFLECTOR_BIN" -c "$T/reflector.toml"
 done
+
+# A bad --bind is a usage error found before anything is made.
+out=$("$REFLECTOR_BIN" -c "$T/reflector.toml" serve --bind nohost:1 2>&1); rc=$?
+[ $rc -eq 2 ] || bad "serve --bind nohost:1: exit $rc: $out"
+grep -q -- "--bind 'nohost:1': the host must be a numeric" <<<"$out" || bad "serve --bind message: $out"
+[ -e "$T/rf/identity.ed25519" ] && bad "serve --bind nohost:1 created an identity first"
 
 [ $fails -eq 0 ] || exit 1
 echo "PASS: $(wc -w <<<"$pm_cmds") paramedic and $(wc -w <<<"$rf_cmds") reflector commands"

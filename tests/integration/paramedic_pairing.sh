@@ -61,6 +61,8 @@ expect_usage "bad port" "port" hello "127.0.0.1:99999"
 last=${NEWID: -1}; typo=0; [ "$last" = 0 ] && typo=1
 expect_usage "mistyped expect-id" "check character" pair "127.0.0.1:$PORT" --token x --expect-id "${NEWID%?}$typo"
 expect_usage "unknown command" "unknown command" frobnicate
+expect_usage "empty token" "token is empty" pair "127.0.0.1:$PORT" --token ""
+expect_usage "option taken for a host" "unknown option" hello -x
 pass "bad command lines are refused with exit status 2"
 out=$(pm hello "127.0.0.1:1" 2>&1) && fail "hello to a closed port succeeded"
 grep -q "127.0.0.1" <<<"$out" || fail "connection error does not name the address: $out"
