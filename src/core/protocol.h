@@ -33,6 +33,7 @@
 #define PP_PEM_MAX_BYTES 4096       /* a PEM public key (session_grant) */
 #define PP_JSON_MAX_DEPTH 32        /* nesting of arrays/objects, envelope = 1 */
 #define PP_WIRE_INT_MAX 2147483647  /* duration_sec 0.., streams 1.. up to 2^31-1 */
+#define PP_WIRE_BYTES_MAX 9007199254740991LL /* byte counts: 2^53 - 1, exact in any JSON reader */
 #define PP_UUID_TEXT_BYTES 36       /* 8-4-4-4-12 hex digits */
 #define PP_RFC3339_BUF_BYTES 32     /* "2026-02-12T15:00:00.000Z" + NUL, with room */
 
@@ -169,6 +170,8 @@ struct pp_session_grant {
 	bool has_streams;      /* throughput only */
 	int64_t streams;
 	const char *iperf3_rsa_public_key; /* PEM; NULL = null (no iperf3 authentication) */
+	bool has_bytes_left;               /* throughput only */
+	int64_t bytes_left_today;          /* the peer's daily byte budget left at the grant */
 };
 
 /* session_deny, server -> client. Optional numbers: "has_" false = null. */

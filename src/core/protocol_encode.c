@@ -156,6 +156,7 @@ json_t *protocol_session_grant(const char *request_id, const struct pp_session_g
 	put(&p, "duration_sec", json_integer(m->duration_sec));
 	put(&p, "streams", int_or_null(m->has_streams, m->streams));
 	put(&p, "iperf3_rsa_public_key", str_or_null(m->iperf3_rsa_public_key));
+	put(&p, "bytes_left_today", int_or_null(m->has_bytes_left, m->bytes_left_today));
 	return envelope(request_id, &p);
 }
 

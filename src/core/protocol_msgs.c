@@ -196,6 +196,8 @@ static int validate_session_grant(const json_t *payload, struct pp_msg *out, cha
 	           &m->duration_sec, err));
 	TRY(pf_int(payload, P, "streams", PF_NULLABLE, 1, PP_WIRE_INT_MAX, &m->has_streams,
 	           &m->streams, err));
+	TRY(pf_int(payload, P, "bytes_left_today", PF_NULLABLE, 0, PP_WIRE_BYTES_MAX, &m->has_bytes_left,
+	           &m->bytes_left_today, err));
 	/* PEM has newlines: not printable-ASCII-only. */
 	return pf_string(payload, P, "iperf3_rsa_public_key", PF_NULLABLE, PP_PEM_MAX_BYTES, false,
 	                 &m->iperf3_rsa_public_key, err);

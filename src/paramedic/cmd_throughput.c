@@ -163,6 +163,12 @@ static void close_session(struct link *l, const char *test_id)
 	json_decref(res);
 }
 
+static void explain_budget_cut(FILE *out, long long left_today)
+{
+	fprintf(out, "  the reflector cut the test: this paramedic's daily byte budget there ran out "
+	             "(%lld bytes were left today; its [quotas] max_bytes_per_day_per_peer)\n", left_today);
+}
+
 int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 {
 	struct tp_args a;
@@ -267,6 +273,11 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 		fprintf(stderr, "paramedic throughput: %s\n", err);
 		goto done;
 	}
+	/* The reflector cuts a tunneled test the moment the peer's daily byte
+	 * budget runs out; iperf3 only sees its sockets close. */
+	const json_t *left = json_object_get(p, "bytes_left_today");
+	long long left_today = json_is_integer(left) ? (long long)json_integer_value(left) : -1;
+	bool budget_cut = tunneled && left_today >= 0 && tun_bytes >= (uint64_t)left_today;
 	struct tp_result *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		goto done;
@@ -278,6 +289,8 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 		        r->error[0] ? r->error : err);
 		if (tun_err[0])
 			fprintf(stderr, "  tunnel: %s\n", tun_err);
+		if (budget_cut)
+			explain_budget_cut(stderr, left_today);
 		free(r);
 		goto done;
 	}
@@ -298,6 +311,8 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 	json_object_set_new(j, "mode", json_string(mode ? mode : "?"));
 	json_object_set_new(j, "tunnel_bytes", tunneled ? json_integer((json_int_t)tun_bytes) : json_null());
 	json_object_set_new(j, "iperf3_authenticated", json_boolean(key_path[0] != '\0'));
+	json_object_set_new(j, "bytes_left_today", left_today >= 0 ? json_integer(left_today) : json_null());
+	json_object_set_new(j, "cut_by_daily_budget", json_boolean(budget_cut));
 	json_object_set_new(j, "iperf3_error", r->error[0] ? json_string(r->error) : json_null());
 	/* The result is printed even when it cannot be stored. */
 	struct history *h = NULL;
@@ -307,15 +322,19 @@ int pm_cmd_throughput(struct pm_cli *cli, int argc, char **argv)
 	history_close(h);
 	if (cli->json) {
 		pm_print_json(j);
+		if (budget_cut)
+			explain_budget_cut(stderr, left_today);
 	} else {
 		json_decref(j);
 		print_human(t.address, mode ? mode : "?", test_id, r);
 		if (r->error[0])
 			printf("  iperf3 said: %s\n", r->error);
+		if (budget_cut)
+			explain_budget_cut(stdout, left_today);
 		if (tun_err[0])
 			printf("  tunnel: %s\n", tun_err);
 	}
-	rc = r->error[0] ? 1 : 0;
+	rc = r->error[0] || budget_cut ? 1 : 0;
 	free(r);
 done:
 	free(out);

@@ -117,6 +117,17 @@ static void deny(struct conn *c, const char *request_id, enum pp_test_type type,
 	conn_send(c, protocol_session_deny(request_id, &w));
 }
 
+/* What the peer may still move today (the grant tells it, so that a
+ * tunneled test cut at the budget can be explained). */
+static int64_t bytes_left_today(struct server *srv, const char *peer_id, int64_t now_ms)
+{
+	struct usage_view v;
+	usage_get(srv->usage, peer_id, now_ms, &v);
+	uint64_t max = srv->cfg.quotas.max_bytes_per_day_per_peer;
+	uint64_t left = v.bytes_today < max ? max - v.bytes_today : 0;
+	return left > (uint64_t)PP_WIRE_BYTES_MAX ? PP_WIRE_BYTES_MAX : (int64_t)left;
+}
+
 static void on_session_request(struct conn *c, const struct pp_msg *m)
 {
 	struct server *srv = c->srv;
@@ -181,6 +192,8 @@ static void on_session_request(struct conn *c, const struct pp_msg *m)
 		.has_streams = r->test_type == PP_TEST_THROUGHPUT,
 		.streams = s->streams,
 		.iperf3_rsa_public_key = r->test_type == PP_TEST_THROUGHPUT ? throughput_iperf3_public_key() : NULL,
+		.has_bytes_left = r->test_type == PP_TEST_THROUGHPUT,
+		.bytes_left_today = bytes_left_today(srv, c->peer_id, now_ms),
 	};
 	conn_send(c, protocol_session_grant(m->request_id, &g));
 }

@@ -164,13 +164,18 @@ static void session_grant_round_trips(void **state)
 	assert_true(d->has_streams);
 	assert_int_equal(d->streams, 2);
 	assert_null(d->iperf3_rsa_public_key); /* null: no iperf3 authentication */
+	assert_false(d->has_bytes_left);
 	protocol_msg_free(&m);
 	/* Direct mode with iperf3 authentication: a PEM key, newlines and all. */
 	static const char pem[] = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----\n";
 	g.mode = PP_MODE_DIRECT_EPHEMERAL;
 	g.iperf3_rsa_public_key = pem;
+	g.has_bytes_left = true;
+	g.bytes_left_today = 10000000000LL; /* beyond 32 bits */
 	round_trip(protocol_session_grant("req-003", &g), PP_FROM_SERVER, &m);
 	assert_string_equal(m.u.session_grant.iperf3_rsa_public_key, pem);
+	assert_true(m.u.session_grant.has_bytes_left);
+	assert_int_equal(m.u.session_grant.bytes_left_today, 10000000000LL);
 	protocol_msg_free(&m);
 	/* Larger than any key we make (4096 bytes): refused. */
 	char *big = malloc(PP_PEM_MAX_BYTES + 2);
