@@ -132,6 +132,8 @@ struct pp_policy_summary {
 	int64_t max_bytes_per_day;
 	int64_t max_streams;
 	enum pp_session_mode mode;
+	bool has_bytes_left;      /* optional on the wire */
+	int64_t bytes_left_today; /* what the asking peer may still move today */
 };
 
 /* server_hello, server -> client. */

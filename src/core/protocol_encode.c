@@ -103,6 +103,7 @@ static json_t *policy_summary(const struct pp_policy_summary *pol)
 	put(&p, "max_bytes_per_day", json_integer(pol->max_bytes_per_day));
 	put(&p, "max_streams", json_integer(pol->max_streams));
 	put(&p, "mode", json_string(protocol_mode_name(pol->mode)));
+	put(&p, "bytes_left_today", int_or_null(pol->has_bytes_left, pol->bytes_left_today));
 	if (p.failed) {
 		json_decref(p.obj);
 		return NULL;

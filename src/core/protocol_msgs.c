@@ -106,7 +106,8 @@ static int validate_policy(const json_t *pol, struct pp_policy_summary *p, char 
 	}
 	CHECK_ENUM(pol, where, "mode", PF_REQUIRED, protocol_mode_parse, &p->mode,
 	           "\"tunneled\" or \"direct_ephemeral\"", PF_BAD_RANGE);
-	return 0;
+	return pf_int(pol, where, "bytes_left_today", PF_NULLABLE, 0, PP_WIRE_BYTES_MAX, &p->has_bytes_left,
+	              &p->bytes_left_today, err);
 }
 
 static int validate_server_hello(const json_t *payload, struct pp_msg *out, char *err)

@@ -33,6 +33,9 @@ static void print_policy(const char *address, const char *pinned, const json_t *
 	       json_integer_value(json_object_get(pol, "cooldown_sec")),
 	       json_integer_value(json_object_get(pol, "max_bytes_per_day")),
 	       json_integer_value(json_object_get(pol, "max_streams")));
+	const json_t *left = json_object_get(pol, "bytes_left_today");
+	if (json_is_integer(left))
+		printf("  bytes left    : %lld today (for this paramedic)\n", (long long)json_integer_value(left));
 }
 
 int pm_cmd_hello(struct pm_cli *cli, int argc, char **argv)

@@ -23,6 +23,17 @@
 
 static const char *const server_features[] = {"throughput", "udp_echo", "path_meta"};
 
+/* What the peer may still move today (hello and the grant tell it, so
+ * that a tunneled test cut at the budget can be explained). */
+static int64_t bytes_left_today(struct server *srv, const char *peer_id, int64_t now_ms)
+{
+	struct usage_view v;
+	usage_get(srv->usage, peer_id, now_ms, &v);
+	uint64_t max = srv->cfg.quotas.max_bytes_per_day_per_peer;
+	uint64_t left = v.bytes_today < max ? max - v.bytes_today : 0;
+	return left > (uint64_t)PP_WIRE_BYTES_MAX ? PP_WIRE_BYTES_MAX : (int64_t)left;
+}
+
 static void on_hello(struct conn *c, const struct pp_msg *m)
 {
 	const struct reflector_config *cfg = &c->srv->cfg;
@@ -38,6 +49,8 @@ static void on_hello(struct conn *c, const struct pp_msg *m)
 			.max_bytes_per_day = (int64_t)cfg->quotas.max_bytes_per_day_per_peer,
 			.max_streams = cfg->iperf3.max_streams,
 			.mode = cfg->network.mode == CONFIG_MODE_TUNNELED ? PP_MODE_TUNNELED : PP_MODE_DIRECT_EPHEMERAL,
+			.has_bytes_left = true,
+			.bytes_left_today = bytes_left_today(c->srv, c->peer_id, clock_wall_ms()),
 		},
 	};
 	for (size_t i = 0; i < h.n_features; i++)
@@ -115,17 +128,6 @@ static void deny(struct conn *c, const char *request_id, enum pp_test_type type,
 	srv_audit(srv, "session_denied", c->peer_id, fields);
 	log_info("%s: session denied: %s", c->peer_id, d->message);
 	conn_send(c, protocol_session_deny(request_id, &w));
-}
-
-/* What the peer may still move today (the grant tells it, so that a
- * tunneled test cut at the budget can be explained). */
-static int64_t bytes_left_today(struct server *srv, const char *peer_id, int64_t now_ms)
-{
-	struct usage_view v;
-	usage_get(srv->usage, peer_id, now_ms, &v);
-	uint64_t max = srv->cfg.quotas.max_bytes_per_day_per_peer;
-	uint64_t left = v.bytes_today < max ? max - v.bytes_today : 0;
-	return left > (uint64_t)PP_WIRE_BYTES_MAX ? PP_WIRE_BYTES_MAX : (int64_t)left;
 }
 
 static void on_session_request(struct conn *c, const struct pp_msg *m)

@@ -31,8 +31,12 @@ out=$(pm --json hello "127.0.0.1:$PORT") || fail "hello after pairing: $out"
 [ "$(jq -r .endpoint_id <<<"$out")" = "$RID" ] || fail "hello --json endpoint_id"
 [ "$(jq -r .pinned <<<"$out")" = true ] || fail "hello --json pinned"
 [ "$(jq -r .policy_summary.max_test_duration_sec <<<"$out")" = 60 ] || fail "hello policy: $out"
-pm hello "127.0.0.1:$PORT" | grep -q "(pinned)" || fail "human hello"
-pass "hello shows the policy"
+# A fresh peer has the whole daily byte budget left.
+[ "$(jq -r .policy_summary.bytes_left_today <<<"$out")" = 10000000000 ] || fail "hello bytes_left_today: $out"
+human=$(pm hello "127.0.0.1:$PORT")
+grep -q "(pinned)" <<<"$human" || fail "human hello"
+grep -q "bytes left    : 10000000000 today" <<<"$human" || fail "human hello: bytes left: $human"
+pass "hello shows the policy and the bytes left today"
 
 # The reflector's key changes: the pinned ID no longer matches.
 stop_reflector

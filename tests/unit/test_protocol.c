@@ -81,6 +81,7 @@ static void server_hello_round_trips(void **state)
 		           .allowed_test_types = PP_TEST_BIT(PP_TEST_UDP_ECHO) |
 		                                 PP_TEST_BIT(PP_TEST_THROUGHPUT),
 		           .cooldown_sec = 2, .max_bytes_per_day = 5000000000LL, .max_streams = 4,
+		           .has_bytes_left = true, .bytes_left_today = 4999000000LL,
 		           .mode = PP_MODE_DIRECT_EPHEMERAL},
 	};
 	struct pp_msg m;
@@ -98,6 +99,8 @@ static void server_hello_round_trips(void **state)
 	assert_int_equal(g->policy.max_bytes_per_day, 5000000000LL);
 	assert_int_equal(g->policy.max_streams, 4);
 	assert_int_equal(g->policy.mode, PP_MODE_DIRECT_EPHEMERAL);
+	assert_true(g->policy.has_bytes_left);
+	assert_int_equal(g->policy.bytes_left_today, 4999000000LL);
 	protocol_msg_free(&m);
 }
 
