@@ -528,6 +528,16 @@ static void other_field_errors(void **state)
 	       "\"token\":\"550e8400-e29b-41d4-a716-446655440000\",\"expires_at\":"
 	       "\"2026-02-30T15:00:00Z\",\"duration_sec\":10}}",
 	       S, IM, "payload.expires_at");
+	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"session_grant\",\"test_id\":"
+	       "\"550e8400-e29b-41d4-a716-446655440000\",\"mode\":\"tunneled\",\"port\":4000,"
+	       "\"token\":\"550e8400-e29b-41d4-a716-446655440000\",\"expires_at\":"
+	       "\"2026-02-12T15:00:00Z\",\"duration_sec\":10,\"bytes_left_today\":-1}}",
+	       S, IM, "payload.bytes_left_today");
+	refuse("{\"request_id\":\"a\",\"payload\":{\"type\":\"session_grant\",\"test_id\":"
+	       "\"550e8400-e29b-41d4-a716-446655440000\",\"mode\":\"tunneled\",\"port\":4000,"
+	       "\"token\":\"550e8400-e29b-41d4-a716-446655440000\",\"expires_at\":"
+	       "\"2026-02-12T15:00:00Z\",\"duration_sec\":10,\"iperf3_rsa_public_key\":42}}",
+	       S, IM, "payload.iperf3_rsa_public_key");
 }
 
 static void reject_builds_the_right_reply(void **state)
