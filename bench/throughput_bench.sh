@@ -146,6 +146,26 @@ CFG
 	result "$T/reflector.json"
 }
 
+# stunnel_conf FILE SERVICE ACCEPT_PORT CONNECT_PORT ME PEER [CLIENT]: one end
+# of the stunnel pair, mutually authenticated with the Ed25519 certs ME/PEER.
+stunnel_conf() {
+	cat >"$1" <<CFG
+foreground = yes
+pid =
+debug = 6
+[$2]
+client = ${7:-no}
+accept = 127.0.0.1:$3
+connect = 127.0.0.1:$4
+cert = $T/$5.pem
+key = $T/$5.key
+CAfile = $T/$6.pem
+verifyPeer = yes
+sslVersionMin = TLSv1.3
+${STUNNEL_SUITES:+ciphersuites = $STUNNEL_SUITES}
+CFG
+}
+
 run_stunnel() {
 	local plain tls back spid ipid
 	plain=$(bench_free_port)
@@ -155,35 +175,8 @@ run_stunnel() {
 		openssl genpkey -algorithm ed25519 -out "$T/$who.key" 2>/dev/null
 		openssl req -x509 -new -key "$T/$who.key" -subj "/CN=$who" -days 2 -out "$T/$who.pem" 2>/dev/null
 	done
-	cat >"$T/stunnel-server.conf" <<CFG
-foreground = yes
-pid =
-debug = 6
-[server]
-accept = 127.0.0.1:$tls
-connect = 127.0.0.1:$back
-cert = $T/s.pem
-key = $T/s.key
-CAfile = $T/c.pem
-verifyPeer = yes
-sslVersionMin = TLSv1.3
-${STUNNEL_SUITES:+ciphersuites = $STUNNEL_SUITES}
-CFG
-	cat >"$T/stunnel-client.conf" <<CFG
-foreground = yes
-pid =
-debug = 6
-[client]
-client = yes
-accept = 127.0.0.1:$plain
-connect = 127.0.0.1:$tls
-cert = $T/c.pem
-key = $T/c.key
-CAfile = $T/s.pem
-verifyPeer = yes
-sslVersionMin = TLSv1.3
-${STUNNEL_SUITES:+ciphersuites = $STUNNEL_SUITES}
-CFG
+	stunnel_conf "$T/stunnel-server.conf" server "$tls" "$back" s c
+	stunnel_conf "$T/stunnel-client.conf" client "$plain" "$tls" c s yes
 	serve /dev/null "$back" iperf3 -s -1 -p "$back" -B 127.0.0.1
 	ipid=$SERVED
 	serve "$T/stunnel-server.log" "$tls" stunnel "$T/stunnel-server.conf"

@@ -23,20 +23,20 @@
 
 static const char *const server_features[] = {"throughput", "udp_echo", "path_meta"};
 
-/* What the peer may still move today (hello and the grant tell it, so
- * that a tunneled test cut at the budget can be explained). */
-static int64_t bytes_left_today(struct server *srv, const char *peer_id, int64_t now_ms)
+/* What the peer may still move today, as the wire carries it (hello and
+ * the grant tell it, so that a tunneled test cut at the budget can be
+ * explained). */
+static int64_t wire_bytes_left(const struct server *srv, const struct usage_view *v)
 {
-	struct usage_view v;
-	usage_get(srv->usage, peer_id, now_ms, &v);
-	uint64_t max = srv->cfg.quotas.max_bytes_per_day_per_peer;
-	uint64_t left = v.bytes_today < max ? max - v.bytes_today : 0;
+	uint64_t left = usage_bytes_left(v, srv->cfg.quotas.max_bytes_per_day_per_peer);
 	return left > (uint64_t)PP_WIRE_BYTES_MAX ? PP_WIRE_BYTES_MAX : (int64_t)left;
 }
 
 static void on_hello(struct conn *c, const struct pp_msg *m)
 {
 	const struct reflector_config *cfg = &c->srv->cfg;
+	struct usage_view usage;
+	usage_get(c->srv->usage, c->peer_id, clock_wall_ms(), &usage);
 	struct pp_server_hello h = {
 		.version = PP_PROTOCOL_VERSION,
 		.endpoint_id = c->srv->id.id,
@@ -50,7 +50,7 @@ static void on_hello(struct conn *c, const struct pp_msg *m)
 			.max_streams = cfg->iperf3.max_streams,
 			.mode = cfg->network.mode == CONFIG_MODE_TUNNELED ? PP_MODE_TUNNELED : PP_MODE_DIRECT_EPHEMERAL,
 			.has_bytes_left = true,
-			.bytes_left_today = bytes_left_today(c->srv, c->peer_id, clock_wall_ms()),
+			.bytes_left_today = wire_bytes_left(c->srv, &usage),
 		},
 	};
 	for (size_t i = 0; i < h.n_features; i++)
@@ -195,7 +195,7 @@ static void on_session_request(struct conn *c, const struct pp_msg *m)
 		.streams = s->streams,
 		.iperf3_rsa_public_key = r->test_type == PP_TEST_THROUGHPUT ? throughput_iperf3_public_key() : NULL,
 		.has_bytes_left = r->test_type == PP_TEST_THROUGHPUT,
-		.bytes_left_today = bytes_left_today(srv, c->peer_id, now_ms),
+		.bytes_left_today = wire_bytes_left(srv, &usage),
 	};
 	conn_send(c, protocol_session_grant(m->request_id, &g));
 }

@@ -243,14 +243,8 @@ static int spawn_child(const char *path, char *const argv[], int out_fd, pid_t *
 }
 
 struct iperf3_proc *iperf3_spawn(struct evloop *loop, const char *path, const char *bind_addr,
-                                 uint16_t port, iperf3_done_fn done, void *arg, char *err)
-{
-	return iperf3_spawn_auth(loop, path, bind_addr, port, NULL, done, arg, err);
-}
-
-struct iperf3_proc *iperf3_spawn_auth(struct evloop *loop, const char *path, const char *bind_addr,
-                                      uint16_t port, const struct iperf3_server_auth *auth,
-                                      iperf3_done_fn done, void *arg, char *err)
+                                 uint16_t port, const struct iperf3_server_auth *auth,
+                                 iperf3_done_fn done, void *arg, char *err)
 {
 	struct iperf3_proc *p = calloc(1, sizeof(*p));
 	int fds[2] = {-1, -1};

@@ -48,14 +48,6 @@ struct iperf3_result {
  * drained. The object is freed right after the callback returns. */
 typedef void (*iperf3_done_fn)(const struct iperf3_result *r, void *arg);
 
-/*
- * Starts `path -s --one-off -J -p port [-B bind_addr]` (bind_addr NULL or ""
- * = all addresses). Returns NULL and fills err ("failed to spawn iperf3
- * (path): No such file or directory") on failure.
- */
-struct iperf3_proc *iperf3_spawn(struct evloop *loop, const char *path, const char *bind_addr,
-                                 uint16_t port, iperf3_done_fn done, void *arg, char *err);
-
 /* iperf3's RSA authentication (iperf3_auth.h): the server runs a test only
  * for a client with a user and password of users_path. */
 struct iperf3_server_auth {
@@ -64,10 +56,15 @@ struct iperf3_server_auth {
 	int time_skew_sec;
 };
 
-/* iperf3_spawn with authentication (auth NULL: none). */
-struct iperf3_proc *iperf3_spawn_auth(struct evloop *loop, const char *path, const char *bind_addr,
-                                      uint16_t port, const struct iperf3_server_auth *auth,
-                                      iperf3_done_fn done, void *arg, char *err);
+/*
+ * Starts `path -s --one-off -J -p port [-B bind_addr]` (bind_addr NULL or ""
+ * = all addresses), with iperf3's authentication when auth is not NULL.
+ * Returns NULL and fills err ("failed to spawn iperf3 (path): No such file
+ * or directory") on failure.
+ */
+struct iperf3_proc *iperf3_spawn(struct evloop *loop, const char *path, const char *bind_addr,
+                                 uint16_t port, const struct iperf3_server_auth *auth,
+                                 iperf3_done_fn done, void *arg, char *err);
 
 pid_t iperf3_pid(const struct iperf3_proc *p);
 

@@ -1,9 +1,9 @@
 /* iperf3_auth: RSA credentials for direct-mode iperf3 (see iperf3_auth.h). */
 #include "reflector/iperf3_auth.h"
 
+#include "lib/fsutil.h"
+
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -30,21 +30,6 @@ static bool plain_name(const char *s)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
 			return false;
 	return true;
-}
-
-/* Writes text to path with mode 0600, replacing it. */
-static int write_private(const char *path, const char *text, size_t len, char *err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return errbuf_errno(err, "%s", path);
-	bool ok = fchmod(fd, 0600) == 0 && write(fd, text, len) == (ssize_t)len;
-	ok = close(fd) == 0 && ok;
-	if (!ok) {
-		unlink(path);
-		return errbuf_set(err, "%s: could not be written", path);
-	}
-	return 0;
 }
 
 /* The PEM text of pk (private or public) in a malloc'd string. */
@@ -75,18 +60,17 @@ struct iperf3_auth *iperf3_auth_new(const char *data_dir, char *err)
 	}
 	snprintf(a->dir, sizeof(a->dir), "%s/iperf3-auth", data_dir);
 	snprintf(a->key_path, sizeof(a->key_path), "%s/rsa-private.pem", a->dir);
-	if (mkdir(a->dir, 0700) != 0 && errno != EEXIST) {
-		errbuf_errno(err, "%s", a->dir);
+	if (fsutil_mkdirs(a->dir, 0700, err) != 0) {
 		free(a);
 		return NULL;
 	}
-	chmod(a->dir, 0700);
+	chmod(a->dir, 0700); /* when it was left behind by a crash */
 	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	char *priv = pk != NULL ? pem_of(pk, true) : NULL;
 	a->public_pem = pk != NULL ? pem_of(pk, false) : NULL;
 	EVP_PKEY_free(pk);
 	int rc = priv != NULL && a->public_pem != NULL
-	             ? write_private(a->key_path, priv, strlen(priv), err)
+	             ? fsutil_write_atomic(a->key_path, priv, strlen(priv), 0600, err)
 	             : errbuf_set(err, "cannot make an RSA key for iperf3");
 	if (priv != NULL) {
 		OPENSSL_cleanse(priv, strlen(priv));
@@ -132,16 +116,14 @@ const char *iperf3_auth_private_key_path(const struct iperf3_auth *a)
 
 void iperf3_auth_users_line(const char *user, const char *password, char *out, size_t out_len)
 {
-	unsigned char md[32];
+	char text[256];
+	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned md_len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	          EVP_DigestUpdate(ctx, "{", 1) == 1 && EVP_DigestUpdate(ctx, user, strlen(user)) == 1 &&
-	          EVP_DigestUpdate(ctx, "}", 1) == 1 &&
-	          EVP_DigestUpdate(ctx, password, strlen(password)) == 1 &&
-	          EVP_DigestFinal_ex(ctx, md, &md_len) == 1;
-	EVP_MD_CTX_free(ctx);
-	char hex[65] = "";
+	int n = snprintf(text, sizeof(text), "{%s}%s", user, password);
+	bool ok = n > 0 && (size_t)n < sizeof(text) &&
+	          EVP_Digest(text, (size_t)n, md, &md_len, EVP_sha256(), NULL) == 1;
+	OPENSSL_cleanse(text, sizeof(text));
+	char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
 	for (unsigned i = 0; ok && i < md_len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	snprintf(out, out_len, "%s,%s", user, hex);
@@ -162,7 +144,7 @@ int iperf3_auth_add_user(const struct iperf3_auth *a, const char *user, const ch
 	size_t n = strlen(line);
 	line[n++] = '\n';
 	users_path(a, user, path_out, path_len);
-	return write_private(path_out, line, n, err);
+	return fsutil_write_atomic(path_out, line, n, 0600, err);
 }
 
 void iperf3_auth_remove_user(const struct iperf3_auth *a, const char *user)

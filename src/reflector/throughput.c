@@ -48,12 +48,11 @@ struct tp {
 	uint64_t budget_bytes; /* what the peer may still move today */
 	struct relay_budget budget; /* the same, spent live by the relay threads */
 	bool budget_cut;
-	bool authenticated; /* a users file of test_id is ours to remove */
 	struct tp *next;
 };
 
 static struct tp *g_head;
-static struct iperf3_auth *g_auth; /* direct mode with `[iperf3] authenticate` */
+static struct iperf3_auth *g_auth; /* direct mode with `[iperf3] authenticate` only */
 
 static void unlink_tp(struct tp *t)
 {
@@ -75,7 +74,7 @@ static struct tp *find_tp(const struct session *s)
 static void free_tp(struct tp *t)
 {
 	unlink_tp(t);
-	if (t->authenticated)
+	if (g_auth != NULL) /* its users file, if it was written */
 		iperf3_auth_remove_user(g_auth, t->test_id);
 	free(t);
 }
@@ -171,8 +170,7 @@ int throughput_start(struct server *srv, struct session *s, char *err)
 	t->tunneled = strcmp(s->mode, "tunneled") == 0;
 	struct usage_view v;
 	usage_get(srv->usage, s->peer_id, clock_wall_ms(), &v);
-	uint64_t max = cfg->quotas.max_bytes_per_day_per_peer;
-	t->budget_bytes = v.bytes_today < max ? max - v.bytes_today : 0;
+	t->budget_bytes = usage_bytes_left(&v, cfg->quotas.max_bytes_per_day_per_peer);
 	atomic_init(&t->budget.left, t->budget_bytes > INT64_MAX ? INT64_MAX : (int64_t)t->budget_bytes);
 
 	char host[CONFIG_ADDR_LEN] = "";
@@ -195,20 +193,17 @@ int throughput_start(struct server *srv, struct session *s, char *err)
 	 * (both only ever sent to the peer over mTLS). */
 	char users[4200];
 	struct iperf3_server_auth auth = {NULL, users, IPERF3_AUTH_SKEW_SEC};
-	if (!t->tunneled && g_auth != NULL) {
+	if (g_auth != NULL) {
 		if (iperf3_auth_add_user(g_auth, s->test_id, s->token, users, sizeof(users), err) != 0) {
 			free(t);
 			return -1;
 		}
-		t->authenticated = true;
 		auth.private_key_path = iperf3_auth_private_key_path(g_auth);
 	}
-	t->proc = iperf3_spawn_auth(srv->loop, cfg->iperf3.path, host, t->iperf3_port,
-	                            t->authenticated ? &auth : NULL, iperf3_done, t, err);
+	t->proc = iperf3_spawn(srv->loop, cfg->iperf3.path, host, t->iperf3_port,
+	                       g_auth != NULL ? &auth : NULL, iperf3_done, t, err);
 	if (t->proc == NULL) {
-		if (t->authenticated)
-			iperf3_auth_remove_user(g_auth, t->test_id);
-		free(t);
+		free_tp(t); /* not linked yet; removes the users file */
 		return -1;
 	}
 	t->next = g_head;

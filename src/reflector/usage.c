@@ -283,6 +283,11 @@ int usage_add_bytes(struct usage_ledger *ledger, const char *peer_id, uint64_t b
 	return save(ledger, now_ms, err);
 }
 
+uint64_t usage_bytes_left(const struct usage_view *view, uint64_t max_bytes_per_day)
+{
+	return view->bytes_today < max_bytes_per_day ? max_bytes_per_day - view->bytes_today : 0;
+}
+
 void usage_get(struct usage_ledger *ledger, const char *peer_id, int64_t now_ms,
                struct usage_view *view)
 {

@@ -64,6 +64,10 @@ int usage_add_bytes(struct usage_ledger *ledger, const char *peer_id,
 void usage_get(struct usage_ledger *ledger, const char *peer_id, int64_t now_ms,
                struct usage_view *view);
 
+/* What a peer with this view may still move today under a daily maximum
+ * (0 once it is reached). */
+uint64_t usage_bytes_left(const struct usage_view *view, uint64_t max_bytes_per_day);
+
 /* Number of peers the ledger holds (for status and tests). */
 size_t usage_peer_count(const struct usage_ledger *ledger);
 

@@ -177,7 +177,7 @@ static void report_of_a_process_that_exits(void **state)
 	char path[64], err[ERRBUF_LEN];
 	fake(path, sizeof(path),
 	     "echo '{\"end\":{\"sum_sent\":{\"bytes\":0},\"sum_received\":{\"bytes\":1234}}}'; exit 0");
-	struct iperf3_proc *p = iperf3_spawn(run.loop, path, "127.0.0.1", 5999, on_done, &run, err);
+	struct iperf3_proc *p = iperf3_spawn(run.loop, path, "127.0.0.1", 5999, NULL, on_done, &run, err);
 	assert_non_null(p);
 	pid_t pid = iperf3_pid(p);
 	assert_int_equal(iperf3_live_count(), 1);
@@ -201,7 +201,7 @@ static void stop_sends_sigterm(void **state)
 	run_init(&run);
 	char path[64], err[ERRBUF_LEN];
 	fake(path, sizeof(path), "exec sleep 60");
-	struct iperf3_proc *p = iperf3_spawn(run.loop, path, NULL, 5999, on_done, &run, err);
+	struct iperf3_proc *p = iperf3_spawn(run.loop, path, NULL, 5999, NULL, on_done, &run, err);
 	assert_non_null(p);
 	pid_t pid = iperf3_pid(p);
 	iperf3_stop(p);
@@ -225,7 +225,7 @@ static void stop_kills_a_process_that_ignores_sigterm(void **state)
 	char path[64], err[ERRBUF_LEN];
 	/* An ignored signal stays ignored across exec: sleep ignores SIGTERM. */
 	fake(path, sizeof(path), "trap '' TERM\nexec sleep 60");
-	struct iperf3_proc *p = iperf3_spawn(run.loop, path, NULL, 5999, on_done, &run, err);
+	struct iperf3_proc *p = iperf3_spawn(run.loop, path, NULL, 5999, NULL, on_done, &run, err);
 	assert_non_null(p);
 	pid_t pid = iperf3_pid(p);
 	usleep(200 * 1000); /* let the script install its trap */
@@ -247,8 +247,8 @@ static void shutdown_reaps_without_callbacks(void **state)
 	run_init(&run);
 	char path[64], err[ERRBUF_LEN];
 	fake(path, sizeof(path), "trap '' TERM\nexec sleep 60");
-	struct iperf3_proc *a = iperf3_spawn(run.loop, path, NULL, 5999, on_done, &run, err);
-	struct iperf3_proc *b = iperf3_spawn(run.loop, "/bin/sleep", NULL, 60, on_done, &run, err);
+	struct iperf3_proc *a = iperf3_spawn(run.loop, path, NULL, 5999, NULL, on_done, &run, err);
+	struct iperf3_proc *b = iperf3_spawn(run.loop, "/bin/sleep", NULL, 60, NULL, on_done, &run, err);
 	assert_non_null(a);
 	assert_non_null(b);
 	pid_t pa = iperf3_pid(a), pb = iperf3_pid(b);
@@ -268,9 +268,9 @@ static void missing_binary_is_a_clear_error(void **state)
 	struct run run;
 	run_init(&run);
 	char err[ERRBUF_LEN];
-	assert_null(iperf3_spawn(run.loop, "/nonexistent/iperf3", NULL, 5201, on_done, &run, err));
+	assert_null(iperf3_spawn(run.loop, "/nonexistent/iperf3", NULL, 5201, NULL, on_done, &run, err));
 	assert_non_null(strstr(err, "failed to spawn iperf3 (/nonexistent/iperf3)"));
-	assert_null(iperf3_spawn(run.loop, "no-such-iperf3-here", NULL, 5201, on_done, &run, err));
+	assert_null(iperf3_spawn(run.loop, "no-such-iperf3-here", NULL, 5201, NULL, on_done, &run, err));
 	assert_non_null(strstr(err, "No such file"));
 	assert_int_equal(iperf3_live_count(), 0);
 	run_free(&run);
@@ -296,7 +296,7 @@ static void real_iperf3_one_off_reports_the_bytes_and_exits(void **state)
 	run_init(&run);
 	char err[ERRBUF_LEN];
 	uint16_t port = free_port();
-	struct iperf3_proc *p = iperf3_spawn(run.loop, "iperf3", "127.0.0.1", port, on_done, &run, err);
+	struct iperf3_proc *p = iperf3_spawn(run.loop, "iperf3", "127.0.0.1", port, NULL, on_done, &run, err);
 	assert_non_null(p);
 	pid_t pid = iperf3_pid(p);
 	if (iperf3_wait_listening(p, port, 5000, err) != 0)
